@@ -1,0 +1,111 @@
+package io.github.qat4j.layers;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+import java.util.Collection;
+import java.util.Objects;
+
+/**
+ * QAT version of DL4J's {@link OutputLayer}: the output layer: W is [nIn, nOut], one scale per output column; the logits stay in float (the int8 runtime dequantizes the int32 accumulators), so the loss sees no output rounding.
+ * Build one from a float configuration with {@link Qat#quantize(org.deeplearning4j.nn.conf.layers.Layer, QatConfig)}.
+ */
+public class QatOutput extends OutputLayer implements QatWeightLayer {
+    private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
+
+    /** For JSON deserialization; use {@link Qat#quantize}. */
+    public QatOutput() {
+    }
+
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
+                             INDArray paramsView, boolean initializeParams, DataType dataType) {
+        return QatLayers.wire(new Impl(conf, dataType), conf, listeners, index, paramsView, initializeParams);
+    }
+
+    @Override
+    public QatParamInitializer initializer() {
+        return new QatParamInitializer(DefaultParamInitializer.getInstance());
+    }
+
+    @Override
+    public IUpdater getUpdaterByParam(String param) {
+        return SCALE_KEY.equals(param) ? weightQuant.getScaleUpdater() : super.getUpdaterByParam(param);
+    }
+
+    @Override
+    public int[] weightChannelAxes() {
+        return new int[] {1, 1};
+    }
+
+    @Override
+    public long weightChannels() {
+        return getNOut();
+    }
+
+    @Override
+    public QuantizerConfig getWeightQuant() {
+        return weightQuant;
+    }
+
+    @Override
+    public void setWeightQuant(QuantizerConfig weightQuant) {
+        this.weightQuant = Objects.requireNonNull(weightQuant, "weightQuant");
+    }
+
+    @Override
+    public QatOutput clone() {
+        QatOutput c = (QatOutput) super.clone();
+        c.weightQuant = weightQuant.clone();
+        return c;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QatOutput && super.equals(o) && weightQuant.equals(((QatOutput) o).weightQuant);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(super.hashCode(), weightQuant);
+    }
+
+    /** DL4J's implementation, with W fake-quantized on the way in and the STE/LSQ gradients on the way out. */
+    static final class Impl extends org.deeplearning4j.nn.layers.OutputLayer {
+        Impl(NeuralNetConfiguration conf, DataType dataType) {
+            super(conf, dataType);
+        }
+
+        @Override
+        protected INDArray getParamWithNoise(String param, boolean training,
+                                             org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
+            INDArray p = super.getParamWithNoise(param, training, workspaceMgr);
+            return WEIGHT_KEY.equals(param)
+                    ? WeightScales.forward(qat(), p, getParam(SCALE_KEY), getIterationCount(), training)
+                    : p;
+        }
+
+        @Override
+        public org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backpropGradient(
+                INDArray epsilon, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
+            var result = super.backpropGradient(epsilon, workspaceMgr);
+            INDArray gradScale = gradientViews.get(SCALE_KEY);
+            WeightScales.backward(qat(), getParam(WEIGHT_KEY), getParam(SCALE_KEY), gradientViews.get(WEIGHT_KEY),
+                    gradScale, getIterationCount());
+            result.getFirst().gradientForVariable().put(SCALE_KEY, gradScale);
+            return result;
+        }
+
+        private QatWeightLayer qat() {
+            return (QatWeightLayer) conf.getLayer();
+        }
+
+        private static final String WEIGHT_KEY = "W";
+    }
+}
