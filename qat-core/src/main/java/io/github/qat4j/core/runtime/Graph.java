@@ -1,0 +1,53 @@
+package io.github.qat4j.core.runtime;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A validated model: the input tensor, the ops in execution order, and whether a softmax follows
+ * the last op. {@link #tensors()} holds tensor 0 (the input) and one output per op.
+ */
+record Graph(TensorInfo input, List<Op> ops, boolean softmax, List<TensorInfo> tensors) {
+
+  Graph(TensorInfo input, List<Op> ops, boolean softmax) {
+    this(input, List.copyOf(ops), softmax, infer(input, ops));
+  }
+
+  private static List<TensorInfo> infer(TensorInfo input, List<Op> ops) {
+    if (input.quantization() == null) {
+      throw new IllegalArgumentException("the model input needs a quantization");
+    }
+    if (ops.isEmpty()) {
+      throw new IllegalArgumentException("a model needs at least one op");
+    }
+    List<TensorInfo> tensors = new ArrayList<>();
+    tensors.add(input);
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < ops.size(); i++) {
+      if (!names.add(ops.get(i).name())) {
+        throw new IllegalArgumentException("op " + i + ": duplicate name '" + ops.get(i).name() + "'");
+      }
+      tensors.add(inferNext(tensors, ops.get(i), i, ops.size()));
+    }
+    return List.copyOf(tensors);
+  }
+
+  /** Checks op {@code index} of {@code count} against the tensors before it; the reader calls it per section. */
+  static TensorInfo inferNext(List<TensorInfo> tensors, Op op, int index, int count) {
+    try {
+      TensorInfo out = op.infer(tensors);
+      if (out.quantization() == null && index != count - 1) {
+        throw new IllegalArgumentException("only the last op may output float logits");
+      }
+      return out;
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("op " + index + " '" + op.name() + "': " + e.getMessage(), e);
+    }
+  }
+
+  TensorInfo output() {
+    return tensors.get(tensors.size() - 1);
+  }
+}

@@ -1,0 +1,81 @@
+package io.github.qat4j.core.runtime;
+
+/**
+ * The int8 kernels of the runtime, in the pattern of Lucene's {@code VectorUtilSupport}: {@link
+ * ScalarInt8Kernels} is the specification, {@code PanamaInt8Kernels} the Vector API version that
+ * must agree with it bit for bit, and {@link Int8KernelsProvider} picks one at start-up.
+ *
+ * <p>Activations are held as signed bytes {@code a = q - 128} of their uint8 value {@code q}, so a
+ * plain sign-extending widening multiply works on both operands; every zero point and clamp bound
+ * passed here is in that signed domain. Weights are int8 in [-127, 127] (symmetric, -128 unused).
+ * Accumulators are int32 and wrap as Java ints do, identically in every implementation.
+ */
+interface Int8Kernels {
+
+  /**
+   * Bytes after the last row of a GEMM left-hand side that {@link #gemm} may read: the packed
+   * weights are zero-padded along k, so whatever those bytes hold is multiplied by zero.
+   */
+  int ROW_SLACK = 64;
+
+  /** Rearranges weights {@code [n][k]} (row-major) for {@link #gemm}; done once at load. */
+  PackedWeights packWeights(byte[] weights, int n, int k);
+
+  /**
+   * {@code acc[i * n + j] = bias[j] + sum_kk a[aOffset + i * k + kk] * w[j][kk]} for {@code i < m},
+   * {@code j < n}, where {@code a} holds {@code m} rows of {@code k} bytes followed by at least
+   * {@link #ROW_SLACK} readable bytes.
+   */
+  void gemm(byte[] a, int aOffset, int m, PackedWeights w, int[] bias, int[] acc);
+
+  /**
+   * TFLite's per-channel output stage: {@code clamp(MultiplyByQuantizedMultiplier(acc,
+   * output_multiplier[j], output_shift[j]) + output_offset, quantized_activation_min,
+   * quantized_activation_max)} for {@code acc} laid out {@code [m][n]} with channel {@code j}; the
+   * result goes to {@code out[i * n + j]}, or to {@code out[j * m + i]} when {@code transpose}
+   * (GEMM rows are pixels, NCHW wants channels first).
+   */
+  void requantize(int[] acc, int m, int n, boolean transpose, int[] outputMultiplier, int[] outputShift,
+      int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out, int outOffset);
+
+  /**
+   * Lays out every receptive field of one image {@code in[c][h][w]} as a row {@code [c][ky][kx]}
+   * of {@code cols[outPixel][k]}, filling padding with {@code padValue} (the input zero point, so
+   * it contributes nothing once the zero-point correction folded into the bias is applied).
+   */
+  void im2col(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] cols);
+
+  /**
+   * Depthwise convolution of one image: output channel {@code oc = ic * depthMultiplier + m} sees
+   * only input channel {@code ic}; weights {@code [oc][ky][kx]}; padding reads {@code padValue}.
+   * Writes {@code acc[outPixel * outChannels + oc] = bias[oc] + sum in * w}, the layout
+   * {@link #requantize} transposes.
+   */
+  void depthwiseConv(byte[] in, int inOffset, ConvGeometry g, int depthMultiplier, byte[] weights,
+      int[] bias, byte padValue, int[] acc);
+
+  /** Max pool of one image over the valid part of each window (padding is ignored, as in TFLite). */
+  void maxPool(byte[] in, int inOffset, ConvGeometry g, byte[] out, int outOffset);
+
+  /**
+   * Average pool of one image, TFLite's uint8 rounding: {@code (sum + count / 2) / count} over the
+   * uint8 values of the valid part of each window, so padding is not counted.
+   */
+  void avgPool(byte[] in, int inOffset, ConvGeometry g, byte[] out, int outOffset);
+
+  /** Average of each of {@code channels} planes of {@code plane} values, rounded as {@link #avgPool}. */
+  void globalAvgPool(byte[] in, int inOffset, int channels, int plane, byte[] out, int outOffset);
+
+  /** TFLite's integer Add of two tensors of {@code size} values with different quantizations. */
+  void add(byte[] in1, int in1Offset, byte[] in2, int in2Offset, int size, AddParams p, byte[] out,
+      int outOffset);
+
+  /**
+   * The quantization parameters of TFLite's integer Add ({@code reference_ops::AddElementwise}):
+   * both inputs are moved to a common scale {@code 2 * max(s1, s2)} with {@code left_shift} extra
+   * bits of precision, summed, and requantized to the output. Offsets are in the signed domain.
+   */
+  record AddParams(int leftShift, int input1Offset, int input1Multiplier, int input1Shift, int input2Offset,
+      int input2Multiplier, int input2Shift, int outputOffset, int outputMultiplier, int outputShift,
+      int quantizedActivationMin, int quantizedActivationMax) {}
+}

@@ -1,0 +1,315 @@
+package io.github.qat4j.core.runtime;
+
+import io.github.qat4j.core.quant.FakeQuant;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * An integer-only int8 model: the input is quantized once, every op runs on int8 activations
+ * with int32 accumulators and fixed-point requantization (TFLite's arithmetic), and only the
+ * output is turned back into floats (then softmax, when the model has one).
+ *
+ * <pre>{@code
+ * Int8Model model = Int8Model.load(Path.of("lenet.q8"));
+ * float[] image = new float[28 * 28];              // NCHW values of one input, here [1, 28, 28]
+ * float[] probabilities = model.predict(image);
+ * int best = model.topK(image, 1)[0];
+ * }</pre>
+ *
+ * <p>Run with {@code --add-modules jdk.incubator.vector} for the Vector API kernels; without it the
+ * scalar kernels compute the same integers, more slowly. Instances are immutable and thread-safe;
+ * each thread reuses its own scratch buffers, and large batches are split across the cores.
+ */
+public final class Int8Model {
+
+  private final Graph graph;
+  private final Executor executor;
+  private final ThreadLocal<Executor.Scratch> scratch;
+
+  Int8Model(Graph graph) {
+    this(graph, Int8KernelsProvider.get());
+  }
+
+  Int8Model(Graph graph, Int8Kernels kernels) {
+    this.graph = graph;
+    this.executor = new Executor(graph, kernels);
+    this.scratch = new ThreadLocal<>();
+  }
+
+  /** Reads a model file; anything malformed is a {@link ModelFormatException}. */
+  public static Int8Model load(Path path) throws IOException {
+    long size = Files.size(path);
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new ModelFormatException("file of " + size + " bytes is larger than any model", 0);
+    }
+    return new Int8Model(ModelFormat.read(Files.readAllBytes(path)));
+  }
+
+  /** Reads a model from the rest of {@code in} (not closed); see {@link #load(Path)}. */
+  public static Int8Model load(InputStream in) throws IOException {
+    return new Int8Model(ModelFormat.read(in.readAllBytes()));
+  }
+
+  /** A builder for a model whose input has {@code shape} ({@code [c, h, w]} or {@code [n]}) and quantization. */
+  public static Int8ModelBuilder builder(int[] inputShape, TensorQuantization inputQuantization) {
+    return new Int8ModelBuilder(new TensorInfo(inputShape, inputQuantization));
+  }
+
+  Graph graphForTests() {
+    return graph;
+  }
+
+  /** Writes the model in the format of qat-core/README.md. */
+  public void save(Path path) throws IOException {
+    Files.write(path, ModelFormat.write(graph));
+  }
+
+  /** Writes the model to {@code out} (not closed). */
+  public void write(OutputStream out) throws IOException {
+    out.write(ModelFormat.write(graph));
+  }
+
+  public int[] inputShape() {
+    return graph.input().shape();
+  }
+
+  public TensorQuantization inputQuantization() {
+    return graph.input().quantization();
+  }
+
+  public int[] outputShape() {
+    return graph.output().shape();
+  }
+
+  /** Op names in execution order; op {@code i} writes tensor {@code i + 1}. */
+  public List<String> opNames() {
+    List<String> names = new ArrayList<>();
+    for (Op op : graph.ops()) {
+      names.add(op.name());
+    }
+    return List.copyOf(names);
+  }
+
+  /** Output (probabilities after softmax, else logits or dequantized values) for one input in NCHW order. */
+  public float[] predict(float[] input) {
+    return predictBatch(input, 1);
+  }
+
+  /** One output row per input row. */
+  public float[][] predict(float[][] batch) {
+    int size = graph.input().size();
+    for (int b = 0; b < batch.length; b++) {
+      if (batch[b] == null || batch[b].length != size) {
+        throw new IllegalArgumentException("batch[" + b + "] has " + (batch[b] == null ? "no" : batch[b].length)
+            + " values, the model expects " + describe(graph.input().shape()) + " = " + size);
+      }
+      checkFinite(batch[b], 0, size, "batch[" + b + "]");
+    }
+    float[] flat = run(batch.length, (b, dst, offset) -> quantize(batch[b], 0, dst, offset));
+    float[][] out = new float[batch.length][];
+    int outSize = graph.output().size();
+    for (int b = 0; b < batch.length; b++) {
+      out[b] = Arrays.copyOfRange(flat, b * outSize, (b + 1) * outSize);
+    }
+    return out;
+  }
+
+  /** {@code count} inputs one after another in {@code inputs}; returns {@code count} outputs likewise. */
+  public float[] predictBatch(float[] inputs, int count) {
+    int size = graph.input().size();
+    checkLength(inputs.length, count, size);
+    checkFinite(inputs, 0, inputs.length, "input");
+    return run(count, (b, dst, offset) -> quantize(inputs, b * size, dst, offset));
+  }
+
+  /** Like {@link #predict(float[])} for an input already quantized to uint8 with {@link #inputQuantization()}. */
+  public float[] predictUint8(byte[] input) {
+    return predictUint8(input, 1);
+  }
+
+  /** {@code count} uint8 inputs one after another. */
+  public float[] predictUint8(byte[] inputs, int count) {
+    int size = graph.input().size();
+    checkLength(inputs.length, count, size);
+    int qmax = graph.input().quantization().qmax();
+    for (int i = 0; i < inputs.length; i++) {
+      if ((inputs[i] & 0xFF) > qmax) {
+        throw new IllegalArgumentException("input[" + i + "] = " + (inputs[i] & 0xFF) + " exceeds qmax " + qmax
+            + " of the " + graph.input().quantization().bits() + "-bit input" + where(i % size));
+      }
+    }
+    return run(count, (b, dst, offset) -> {
+      for (int i = 0; i < size; i++) {
+        dst[offset + i] = (byte) (inputs[b * size + i] - 128);
+      }
+    });
+  }
+
+  /** Indices of the {@code k} largest outputs for {@code input}, largest first (ties: lower index first). */
+  public int[] topK(float[] input, int k) {
+    float[] out = predict(input);
+    if (k < 1 || k > out.length) {
+      throw new IllegalArgumentException("k must be in [1, " + out.length + "], got " + k);
+    }
+    return IntStream.range(0, out.length).boxed()
+        .sorted((a, b) -> out[a] != out[b] ? Float.compare(out[b], out[a]) : Integer.compare(a, b))
+        .limit(k).mapToInt(Integer::intValue).toArray();
+  }
+
+  /**
+   * Debugging and agreement tests: the integer output of op {@code opIndex} for one input, in NCHW
+   * order. For a quantized op these are its uint8 values {@code q} ({@code r = s (q - z)}); for a
+   * last op that outputs float logits, its int32 accumulators (bias included) before dequantizing.
+   */
+  public int[] quantizedOutput(int opIndex, float[] input) {
+    if (opIndex < 0 || opIndex >= graph.ops().size()) {
+      throw new IllegalArgumentException("op index " + opIndex + " not in [0, " + graph.ops().size() + ")");
+    }
+    int size = graph.input().size();
+    checkLength(input.length, 1, size);
+    checkFinite(input, 0, size, "input");
+    Executor.Scratch s = scratch(1);
+    quantize(input, 0, executor.tensor(s, 0), 0);
+    executor.run(s, 1, opIndex);
+    TensorInfo out = graph.tensors().get(opIndex + 1);
+    if (out.quantization() == null) {
+      return executor.lastAccumulators(s);
+    }
+    byte[] buffer = executor.tensor(s, opIndex + 1);
+    int[] q = new int[out.size()];
+    for (int i = 0; i < q.length; i++) {
+      q[i] = buffer[i] + 128;
+    }
+    return q;
+  }
+
+  /** {@link #quantizedOutput(int, float[])} of the op named {@code opName}. */
+  public int[] quantizedOutput(String opName, float[] input) {
+    int index = opNames().indexOf(opName);
+    if (index < 0) {
+      throw new IllegalArgumentException("no op named '" + opName + "'; ops are " + opNames());
+    }
+    return quantizedOutput(index, input);
+  }
+
+  private Executor.Scratch scratch(int images) {
+    Executor.Scratch current = scratch.get();
+    Executor.Scratch s = executor.scratch(current, images);
+    if (s != current) {
+      scratch.set(s);
+    }
+    return s;
+  }
+
+  private interface Source {
+    /** Writes input {@code b} of the batch, signed-domain, to {@code dst[offset..]}. */
+    void fill(int b, byte[] dst, int offset);
+  }
+
+  private float[] run(int count, Source source) {
+    int outSize = graph.output().size();
+    float[] out = new float[count * outSize];
+    int cores = Runtime.getRuntime().availableProcessors();
+    int per = Math.max(1, Math.min(executor.chunk(), (count + cores - 1) / cores));
+    int pieces = (count + per - 1) / per;
+    IntStream range = IntStream.range(0, pieces);
+    (pieces > 1 ? range.parallel() : range).forEach(piece -> {
+      int from = piece * per;
+      int n = Math.min(per, count - from);
+      Executor.Scratch s = scratch(n);
+      byte[] in = executor.tensor(s, 0);
+      int inSize = graph.input().size();
+      for (int b = 0; b < n; b++) {
+        source.fill(from + b, in, b * inSize);
+      }
+      executor.run(s, n, graph.ops().size() - 1);
+      writeOutput(s, n, out, from * outSize);
+    });
+    return out;
+  }
+
+  private void writeOutput(Executor.Scratch s, int n, float[] out, int offset) {
+    TensorInfo last = graph.output();
+    int size = last.size();
+    if (last.quantization() == null) {
+      System.arraycopy(s.logits, 0, out, offset, n * size);
+    } else {
+      byte[] q = executor.tensor(s, graph.tensors().size() - 1);
+      float scale = last.quantization().scale();
+      int zero = last.quantization().zeroPoint() - 128;
+      for (int i = 0; i < n * size; i++) {
+        out[offset + i] = scale * (q[i] - zero);
+      }
+    }
+    if (graph.softmax()) {
+      for (int b = 0; b < n; b++) {
+        softmax(out, offset + b * size, size);
+      }
+    }
+  }
+
+  private static void softmax(float[] v, int offset, int size) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = offset; i < offset + size; i++) {
+      max = Math.max(max, v[i]);
+    }
+    double sum = 0;
+    for (int i = offset; i < offset + size; i++) {
+      sum += Math.exp(v[i] - max);
+    }
+    for (int i = offset; i < offset + size; i++) {
+      v[i] = (float) (Math.exp(v[i] - max) / sum);
+    }
+  }
+
+  private void quantize(float[] x, int from, byte[] dst, int offset) {
+    TensorQuantization q = graph.input().quantization();
+    for (int i = 0, n = graph.input().size(); i < n; i++) {
+      dst[offset + i] = (byte) (FakeQuant.quantize(x[from + i], q.scale(), q.zeroPoint(), q.qmin(), q.qmax()) - 128);
+    }
+  }
+
+  private void checkLength(int length, int count, int size) {
+    if (count < 1 || length != (long) count * size) {
+      throw new IllegalArgumentException("got " + length + " values for " + count + " inputs, the model expects "
+          + describe(graph.input().shape()) + " = " + size + " values per input");
+    }
+  }
+
+  private void checkFinite(float[] x, int from, int to, String name) {
+    int size = graph.input().size();
+    for (int i = from; i < to; i++) {
+      if (!Float.isFinite(x[i])) {
+        throw new IllegalArgumentException(name + "[" + i + "] is " + x[i] + (to - from > size
+            ? " (input " + (i - from) / size + ")" : "") + where((i - from) % size));
+      }
+    }
+  }
+
+  /** " at [c, y, x]" for spatial inputs. */
+  private String where(int index) {
+    int[] shape = graph.input().shape();
+    if (shape.length != 3) {
+      return "";
+    }
+    int plane = shape[1] * shape[2];
+    return " at [c=" + index / plane + ", y=" + index % plane / shape[2] + ", x=" + index % shape[2] + "]";
+  }
+
+  private static String describe(int[] shape) {
+    return Arrays.toString(shape);
+  }
+
+  @Override
+  public String toString() {
+    return "Int8Model[input " + graph.input() + ", " + graph.ops().size() + " ops, output " + graph.output()
+        + (graph.softmax() ? " + softmax" : "") + "]";
+  }
+}

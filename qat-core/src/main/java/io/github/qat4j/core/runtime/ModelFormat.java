@@ -1,0 +1,467 @@
+package io.github.qat4j.core.runtime;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32;
+
+/**
+ * The int8 model file, version 1: writer and strict reader. qat-core/README.md is the
+ * specification; this class follows it field by field.
+ */
+final class ModelFormat {
+
+  static final byte[] MAGIC = {'Q', 'A', 'T', '4', 'J', 'I', '8', 0};
+  static final int VERSION = 1;
+
+  static final int INPUT = 1;
+  static final int CONV2D = 2;
+  static final int DENSE = 3;
+  static final int MAX_POOL = 4;
+  static final int AVG_POOL = 5;
+  static final int GLOBAL_AVG_POOL = 6;
+  static final int ADD = 7;
+  static final int RESHAPE = 8;
+  static final int OUTPUT = 9;
+  static final int END = 10;
+
+  private static final int REQUANTIZED = 0;
+  private static final int DEQUANTIZED = 1;
+  /** Section header (tag, length) and trailer (CRC32). */
+  private static final int FRAMING = 12;
+
+  private ModelFormat() {}
+
+  // ---------------------------------------------------------------- writer
+
+  static byte[] write(Graph graph) {
+    ByteArrayOutputStream file = new ByteArrayOutputStream();
+    file.writeBytes(MAGIC);
+    file.writeBytes(le(VERSION));
+    Section input = new Section();
+    input.shape(graph.input().shape());
+    input.quantization(graph.input().quantization());
+    input.writeTo(file, INPUT);
+    for (Op op : graph.ops()) {
+      Section s = new Section();
+      s.string(op.name());
+      for (int id : op.inputs()) {
+        s.i32(id);
+      }
+      int tag;
+      if (op instanceof Op.Conv2D c) {
+        s.i32(c.inChannels(), c.outChannels(), c.kH(), c.kW(), c.strideH(), c.strideW(), c.padTop(), c.padLeft(),
+            c.padBottom(), c.padRight(), c.dilationH(), c.dilationW(), c.groups());
+        s.layer(c.weightBits(), c.weights(), c.weightScale(), c.bias(), c.output());
+        tag = CONV2D;
+      } else if (op instanceof Op.Dense d) {
+        s.i32(d.inFeatures(), d.outFeatures());
+        s.layer(d.weightBits(), d.weights(), d.weightScale(), d.bias(), d.output());
+        tag = DENSE;
+      } else if (op instanceof Op.Pool p) {
+        s.i32(p.kH(), p.kW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight());
+        tag = p.average() ? AVG_POOL : MAX_POOL;
+      } else if (op instanceof Op.GlobalAvgPool) {
+        tag = GLOBAL_AVG_POOL;
+      } else if (op instanceof Op.Add a) {
+        s.quantization(a.quantization());
+        s.i32(a.quantizedActivationMin(), a.quantizedActivationMax(), a.leftShift(), a.input1Multiplier(),
+            a.input1Shift(), a.input2Multiplier(), a.input2Shift(), a.outputMultiplier(), a.outputShift());
+        tag = ADD;
+      } else {
+        s.shape(((Op.Reshape) op).shape());
+        tag = RESHAPE;
+      }
+      s.writeTo(file, tag);
+    }
+    Section output = new Section();
+    output.u8(graph.softmax() ? 1 : 0);
+    output.writeTo(file, OUTPUT);
+    new Section().writeTo(file, END);
+    return file.toByteArray();
+  }
+
+  private static byte[] le(int v) {
+    return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+  }
+
+  /** One section's payload being written. */
+  private static final class Section {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    void u8(int v) {
+      out.write(v);
+    }
+
+    void i32(int... values) {
+      for (int v : values) {
+        out.writeBytes(le(v));
+      }
+    }
+
+    void f32(float v) {
+      i32(Float.floatToRawIntBits(v));
+    }
+
+    void string(String s) {
+      byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+      out.write(utf8.length & 0xFF);
+      out.write(utf8.length >>> 8);
+      out.writeBytes(utf8);
+    }
+
+    void shape(int[] shape) {
+      u8(shape.length);
+      i32(shape);
+    }
+
+    void quantization(TensorQuantization q) {
+      f32(q.scale());
+      i32(q.zeroPoint());
+      u8(q.bits());
+    }
+
+    void layer(int bits, byte[] weights, float[] weightScale, int[] bias, Op.Output output) {
+      u8(bits);
+      if (output instanceof Op.Requantized r) {
+        u8(REQUANTIZED);
+        quantization(r.quantization());
+        i32(r.quantizedActivationMin(), r.quantizedActivationMax());
+      } else {
+        u8(DEQUANTIZED);
+      }
+      for (float s : weightScale) {
+        f32(s);
+      }
+      i32(bias);
+      if (output instanceof Op.Requantized r) {
+        i32(r.outputMultiplier());
+        i32(r.outputShift());
+      } else {
+        for (float s : ((Op.Dequantized) output).outputScale()) {
+          f32(s);
+        }
+      }
+      if (bits <= 4) {
+        for (int i = 0; i < weights.length; i += 2) {
+          int hi = i + 1 < weights.length ? weights[i + 1] & 0xF : 0;
+          out.write((weights[i] & 0xF) | hi << 4);
+        }
+      } else {
+        out.writeBytes(weights);
+      }
+    }
+
+    void writeTo(ByteArrayOutputStream file, int tag) {
+      byte[] payload = out.toByteArray();
+      byte[] header = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(tag).putInt(payload.length).array();
+      CRC32 crc = new CRC32();
+      crc.update(header);
+      crc.update(payload);
+      file.writeBytes(header);
+      file.writeBytes(payload);
+      file.writeBytes(le((int) crc.getValue()));
+    }
+  }
+
+  // ---------------------------------------------------------------- reader
+
+  static Graph read(byte[] file) throws ModelFormatException {
+    Cursor c = new Cursor(file, 0, file.length);
+    for (int i = 0; i < MAGIC.length; i++) {
+      if (c.remaining() == 0 || c.u8("magic") != (MAGIC[i] & 0xFF)) {
+        throw new ModelFormatException("not a qat4j int8 model: bad magic", i);
+      }
+    }
+    int version = c.i32("version");
+    if (version > VERSION) {
+      throw new ModelFormatException("format version " + version + " is newer than this reader's " + VERSION, 8);
+    }
+    if (version < 1) {
+      throw new ModelFormatException("invalid format version " + version, 8);
+    }
+    Cursor s = section(c, INPUT);
+    TensorInfo input = semantic(s, () -> new TensorInfo(s.shape(), s.quantization()));
+    s.end();
+    List<TensorInfo> tensors = new ArrayList<>();
+    tensors.add(input);
+    List<Op> ops = new ArrayList<>();
+    while (true) {
+      long at = c.pos;
+      Cursor p = section(c, -1);
+      if (p.tag == OUTPUT) {
+        if (ops.isEmpty()) {
+          throw new ModelFormatException("model has no ops", at);
+        }
+        int softmax = p.u8("softmax flag");
+        if (softmax > 1) {
+          throw new ModelFormatException("softmax flag must be 0 or 1, got " + softmax, p.pos - 1);
+        }
+        p.end();
+        section(c, END).end();
+        if (c.remaining() != 0) {
+          throw new ModelFormatException(c.remaining() + " bytes after the END section", c.pos);
+        }
+        List<Op> all = ops;
+        return semantic(p, () -> new Graph(input, all, softmax == 1));
+      }
+      Op op = readOp(p);
+      p.end();
+      int index = ops.size();
+      // Validated now, before the next section, so a bad op is reported at its own offset; a
+      // float-output op is checked as if last and rejected later if another op follows it.
+      TensorInfo out = semantic(p, () -> Graph.inferNext(tensors, op, index, index + 1));
+      if (index > 0 && tensors.get(index).quantization() == null) {
+        throw new ModelFormatException("op " + index + " follows an op that outputs float logits", at);
+      }
+      tensors.add(out);
+      ops.add(op);
+    }
+  }
+
+  private interface Parse<T> {
+    T get() throws ModelFormatException;
+  }
+
+  /** Runs a constructor that validates with IllegalArgumentException and reports it at the section. */
+  private static <T> T semantic(Cursor section, Parse<T> parse) throws ModelFormatException {
+    try {
+      return parse.get();
+    } catch (IllegalArgumentException e) {
+      throw new ModelFormatException("section " + section.tag + ": " + e.getMessage(), section.start - 8);
+    }
+  }
+
+  /** Reads one section's framing, checks its CRC and returns a cursor over its payload. */
+  private static Cursor section(Cursor c, int expectedTag) throws ModelFormatException {
+    int start = c.pos;
+    int tag = c.i32("section tag");
+    int length = c.i32("section length");
+    if (length < 0 || length > c.remaining() - 4) {
+      throw new ModelFormatException("section length " + Integer.toUnsignedString(length) + " exceeds the "
+          + Math.max(0, c.remaining() - 4) + " bytes left", start + 4);
+    }
+    CRC32 crc = new CRC32();
+    crc.update(c.file, start, 8 + length);
+    int stored = ByteBuffer.wrap(c.file, start + 8 + length, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    if (stored != (int) crc.getValue()) {
+      throw new ModelFormatException("CRC32 mismatch in section with tag " + tag, start);
+    }
+    if (expectedTag >= 0 && tag != expectedTag) {
+      throw new ModelFormatException("expected section " + expectedTag + ", found " + tag, start);
+    }
+    if (tag < INPUT || tag > END || tag == END && expectedTag != END || tag == INPUT && expectedTag != INPUT) {
+      throw new ModelFormatException("unknown or misplaced section tag " + tag, start);
+    }
+    c.pos = start + 8 + length + 4;
+    Cursor payload = new Cursor(c.file, start + 8, start + 8 + length);
+    payload.tag = tag;
+    return payload;
+  }
+
+  private static Op readOp(Cursor p) throws ModelFormatException {
+    String name = p.string();
+    int input = p.i32("input tensor");
+    return switch (p.tag) {
+      case CONV2D -> {
+        int[] f = new int[13];
+        for (int i = 0; i < f.length; i++) {
+          f[i] = p.i32("conv field " + i);
+        }
+        int inC = f[0];
+        int outC = f[1];
+        int groups = f[12];
+        if (inC <= 0 || outC <= 0 || groups <= 0 || f[2] <= 0 || f[3] <= 0 || inC % groups != 0) {
+          throw new ModelFormatException("conv '" + name + "' has non-positive sizes or groups not dividing "
+              + "inChannels", p.start);
+        }
+        long count = (long) outC * (inC / groups) * f[2] * f[3];
+        Layer l = p.layer(outC, count);
+        yield new Op.Conv2D(name, input, inC, outC, f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11],
+            groups, l.bits, l.weights, l.weightScale, l.bias, l.output);
+      }
+      case DENSE -> {
+        int in = p.i32("inFeatures");
+        int out = p.i32("outFeatures");
+        if (in <= 0 || out <= 0) {
+          throw new ModelFormatException("dense '" + name + "' has non-positive sizes", p.start);
+        }
+        Layer l = p.layer(out, (long) in * out);
+        yield new Op.Dense(name, input, in, out, l.bits, l.weights, l.weightScale, l.bias, l.output);
+      }
+      case MAX_POOL, AVG_POOL -> {
+        int[] f = new int[8];
+        for (int i = 0; i < f.length; i++) {
+          f[i] = p.i32("pool field " + i);
+        }
+        yield new Op.Pool(name, input, p.tag == AVG_POOL, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+      }
+      case GLOBAL_AVG_POOL -> new Op.GlobalAvgPool(name, input);
+      case ADD -> {
+        int input2 = p.i32("second input tensor");
+        TensorQuantization q = semantic(p, p::quantization);
+        int[] f = new int[9];
+        for (int i = 0; i < f.length; i++) {
+          f[i] = p.i32("add field " + i);
+        }
+        yield new Op.Add(name, input, input2, q, f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[0], f[1]);
+      }
+      case RESHAPE -> new Op.Reshape(name, input, semantic(p, p::shape));
+      default -> throw new ModelFormatException("unknown op tag " + p.tag, p.start - 8);
+    };
+  }
+
+  private record Layer(int bits, byte[] weights, float[] weightScale, int[] bias, Op.Output output) {}
+
+  /** Bounds-checked little-endian reads over {@code [pos, limit)}, reporting absolute offsets. */
+  private static final class Cursor {
+    final byte[] file;
+    final int start;
+    final int limit;
+    int pos;
+    int tag;
+
+    Cursor(byte[] file, int start, int limit) {
+      this.file = file;
+      this.start = start;
+      this.limit = limit;
+      this.pos = start;
+    }
+
+    int remaining() {
+      return limit - pos;
+    }
+
+    private void need(long n, String what) throws ModelFormatException {
+      if (n > remaining()) {
+        throw new ModelFormatException("truncated: " + what + " needs " + n + " bytes, " + remaining() + " left"
+            + (tag > 0 ? " in section " + tag : ""), pos);
+      }
+    }
+
+    int u8(String what) throws ModelFormatException {
+      need(1, what);
+      return file[pos++] & 0xFF;
+    }
+
+    int i32(String what) throws ModelFormatException {
+      need(4, what);
+      int v = (file[pos] & 0xFF) | (file[pos + 1] & 0xFF) << 8 | (file[pos + 2] & 0xFF) << 16 | file[pos + 3] << 24;
+      pos += 4;
+      return v;
+    }
+
+    float f32(String what) throws ModelFormatException {
+      return Float.intBitsToFloat(i32(what));
+    }
+
+    String string() throws ModelFormatException {
+      int length = u8("name length") | u8("name length") << 8;
+      need(length, "name");
+      try {
+        String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(file, pos, length)).toString();
+        pos += length;
+        return s;
+      } catch (CharacterCodingException e) {
+        throw new ModelFormatException("name is not valid UTF-8", pos);
+      }
+    }
+
+    int[] shape() throws ModelFormatException {
+      int rank = u8("rank");
+      if (rank != 1 && rank != 3) {
+        throw new ModelFormatException("rank must be 1 or 3, got " + rank, pos - 1);
+      }
+      int[] shape = new int[rank];
+      for (int i = 0; i < rank; i++) {
+        shape[i] = i32("dimension");
+      }
+      return shape;
+    }
+
+    TensorQuantization quantization() throws ModelFormatException {
+      float scale = f32("scale");
+      int zeroPoint = i32("zero point");
+      int bits = u8("bits");
+      return new TensorQuantization(scale, zeroPoint, bits);
+    }
+
+    Layer layer(int channels, long count) throws ModelFormatException {
+      int bits = u8("weight bits");
+      if (bits < 2 || bits > 8) {
+        throw new ModelFormatException("weight bits must be in [2, 8], got " + bits, pos - 1);
+      }
+      int kind = u8("output kind");
+      if (kind != REQUANTIZED && kind != DEQUANTIZED) {
+        throw new ModelFormatException("output kind must be 0 or 1, got " + kind, pos - 1);
+      }
+      TensorQuantization q = null;
+      int actMin = 0;
+      int actMax = 0;
+      if (kind == REQUANTIZED) {
+        int at = pos;
+        try {
+          q = quantization();
+        } catch (IllegalArgumentException e) {
+          throw new ModelFormatException(e.getMessage(), at);
+        }
+        actMin = i32("quantized_activation_min");
+        actMax = i32("quantized_activation_max");
+      }
+      long weightBytes = bits <= 4 ? (count + 1) / 2 : count;
+      // Every array's size is checked against the bytes left before it is allocated.
+      need(channels * 12L + weightBytes, channels + " channels and " + count + " weights");
+      float[] weightScale = new float[channels];
+      for (int c = 0; c < channels; c++) {
+        weightScale[c] = f32("weight scale");
+      }
+      int[] bias = ints(channels);
+      Op.Output output;
+      if (kind == REQUANTIZED) {
+        output = new Op.Requantized(q, ints(channels), ints(channels), actMin, actMax);
+      } else {
+        float[] outputScale = new float[channels];
+        for (int c = 0; c < channels; c++) {
+          outputScale[c] = f32("output scale");
+        }
+        output = new Op.Dequantized(outputScale);
+      }
+      need(weightBytes, count + " weights");
+      byte[] weights = new byte[(int) count];
+      if (bits <= 4) {
+        for (int i = 0; i < count; i++) {
+          int nibble = file[pos + i / 2] >> (i % 2 * 4) & 0xF;
+          weights[i] = (byte) (nibble << 28 >> 28);
+        }
+        if (count % 2 == 1 && (file[pos + (int) (count / 2)] & 0xF0) != 0) {
+          throw new ModelFormatException("padding nibble of odd int4 weights is not zero", pos + count / 2);
+        }
+      } else {
+        System.arraycopy(file, pos, weights, 0, (int) count);
+      }
+      pos += (int) weightBytes;
+      return new Layer(bits, weights, weightScale, bias, output);
+    }
+
+    private int[] ints(int n) throws ModelFormatException {
+      need(4L * n, n + " int32 values");
+      int[] v = new int[n];
+      for (int i = 0; i < n; i++) {
+        v[i] = i32("int32 value");
+      }
+      return v;
+    }
+
+    void end() throws ModelFormatException {
+      if (pos != limit) {
+        throw new ModelFormatException((limit - pos) + " unread bytes at the end of section " + tag, pos);
+      }
+    }
+  }
+}

@@ -1,0 +1,265 @@
+package io.github.qat4j.core.runtime;
+
+import io.github.qat4j.core.quant.QuantSpec;
+import io.github.qat4j.core.quant.QuantizedMultiplier;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One op of the graph as the file stores it: uint-domain quantization parameters, int8 weights in
+ * DL4J's layout, int32 biases before the zero-point correction. Tensors are numbered 0 (the model
+ * input) and {@code i + 1} (the output of op {@code i}); an op reads only earlier tensors.
+ * {@link #infer} checks an op against its inputs and is the one place shapes are validated, for the
+ * builder and the reader alike.
+ */
+sealed interface Op {
+
+  /** Largest im2col matrix (bytes per image) a convolution may need. */
+  long MAX_IM2COL = 1L << 26;
+
+  String name();
+
+  int[] inputs();
+
+  /** The output tensor, after checking the op against {@code tensors} (all earlier ones). */
+  TensorInfo infer(List<TensorInfo> tensors);
+
+  /** How a Conv2D or Dense turns its int32 accumulators into its output. */
+  sealed interface Output {}
+
+  /**
+   * TFLite's output stage: per channel {@code output_multiplier} / {@code output_shift} for
+   * {@code M = s_in * s_w[c] / s_out}, then the zero point and the clamp (uint domain).
+   */
+  record Requantized(TensorQuantization quantization, int[] outputMultiplier, int[] outputShift,
+      int quantizedActivationMin, int quantizedActivationMax) implements Output {}
+
+  /** Float logits {@code acc * outputScale[c]} with {@code outputScale[c] = s_in * s_w[c]}; last op only. */
+  record Dequantized(float[] outputScale) implements Output {}
+
+  /** Convolution, weights OIHW {@code [outChannels][inChannels / groups][kH][kW]}; groups 1 or depthwise. */
+  record Conv2D(String name, int input, int inChannels, int outChannels, int kH, int kW, int strideH, int strideW,
+      int padTop, int padLeft, int padBottom, int padRight, int dilationH, int dilationW, int groups,
+      int weightBits, byte[] weights, float[] weightScale, int[] bias, Output output) implements Op {
+
+    @Override
+    public int[] inputs() {
+      return new int[] {input};
+    }
+
+    boolean depthwise() {
+      return groups > 1;
+    }
+
+    ConvGeometry geometry(int inH, int inW) {
+      return new ConvGeometry(inChannels, inH, inW, kH, kW, strideH, strideW, padTop, padLeft, padBottom,
+          padRight, dilationH, dilationW);
+    }
+
+    @Override
+    public TensorInfo infer(List<TensorInfo> tensors) {
+      TensorInfo in = quantizedInput(tensors, input);
+      if (!in.spatial() || in.dim(0) != inChannels) {
+        throw new IllegalArgumentException("conv expects [" + inChannels + ", h, w], input is " + in);
+      }
+      if (groups != 1 && (groups != inChannels || outChannels % inChannels != 0)) {
+        throw new IllegalArgumentException("groups must be 1 or inChannels (depthwise, outChannels a multiple),"
+            + " got groups=" + groups + " in=" + inChannels + " out=" + outChannels);
+      }
+      ConvGeometry g = geometry(in.dim(1), in.dim(2));
+      long k = (long) (inChannels / groups) * kH * kW;
+      checkWeights(weightBits, weights, outChannels, k);
+      checkChannels(outChannels, weightScale, bias, output);
+      TensorInfo out = new TensorInfo(new int[] {outChannels, g.outH(), g.outW()}, quantization(output));
+      if (groups == 1 && (long) g.outPlane() * k > MAX_IM2COL) {
+        throw new IllegalArgumentException("im2col of " + g.outPlane() + " x " + k + " exceeds " + MAX_IM2COL);
+      }
+      return out;
+    }
+  }
+
+  /** Fully connected, weights {@code [outFeatures][inFeatures]} as DL4J's transposed W. */
+  record Dense(String name, int input, int inFeatures, int outFeatures, int weightBits, byte[] weights,
+      float[] weightScale, int[] bias, Output output) implements Op {
+
+    @Override
+    public int[] inputs() {
+      return new int[] {input};
+    }
+
+    @Override
+    public TensorInfo infer(List<TensorInfo> tensors) {
+      TensorInfo in = quantizedInput(tensors, input);
+      if (in.spatial() || in.dim(0) != inFeatures) {
+        throw new IllegalArgumentException("dense expects [" + inFeatures + "] (flatten first), input is " + in);
+      }
+      checkWeights(weightBits, weights, outFeatures, inFeatures);
+      checkChannels(outFeatures, weightScale, bias, output);
+      return new TensorInfo(new int[] {outFeatures}, quantization(output));
+    }
+  }
+
+  /** Max or average pool (TFLite: no dilation, padding not counted); output keeps the input's quantization. */
+  record Pool(String name, int input, boolean average, int kH, int kW, int strideH, int strideW, int padTop,
+      int padLeft, int padBottom, int padRight) implements Op {
+
+    @Override
+    public int[] inputs() {
+      return new int[] {input};
+    }
+
+    ConvGeometry geometry(int channels, int inH, int inW) {
+      return new ConvGeometry(channels, inH, inW, kH, kW, strideH, strideW, padTop, padLeft, padBottom, padRight,
+          1, 1);
+    }
+
+    @Override
+    public TensorInfo infer(List<TensorInfo> tensors) {
+      TensorInfo in = quantizedInput(tensors, input);
+      if (!in.spatial()) {
+        throw new IllegalArgumentException("pooling expects [c, h, w], input is " + in);
+      }
+      ConvGeometry g = geometry(in.dim(0), in.dim(1), in.dim(2));
+      return new TensorInfo(new int[] {in.dim(0), g.outH(), g.outW()}, in.quantization());
+    }
+  }
+
+  /** Mean of each channel plane, {@code [c, h, w] -> [c]}, same quantization. */
+  record GlobalAvgPool(String name, int input) implements Op {
+
+    @Override
+    public int[] inputs() {
+      return new int[] {input};
+    }
+
+    @Override
+    public TensorInfo infer(List<TensorInfo> tensors) {
+      TensorInfo in = quantizedInput(tensors, input);
+      if (!in.spatial()) {
+        throw new IllegalArgumentException("global average pool expects [c, h, w], input is " + in);
+      }
+      return new TensorInfo(new int[] {in.dim(0)}, in.quantization());
+    }
+  }
+
+  /**
+   * TFLite's integer Add with {@code left_shift} (20 for 8 bits) and per-input multipliers for
+   * {@code s_i / (2 max(s_1, s_2))}, output multiplier for {@code 2 max(s_1, s_2) / (2^left_shift s_out)}.
+   */
+  record Add(String name, int input1, int input2, TensorQuantization quantization, int leftShift,
+      int input1Multiplier, int input1Shift, int input2Multiplier, int input2Shift, int outputMultiplier,
+      int outputShift, int quantizedActivationMin, int quantizedActivationMax) implements Op {
+
+    @Override
+    public int[] inputs() {
+      return new int[] {input1, input2};
+    }
+
+    @Override
+    public TensorInfo infer(List<TensorInfo> tensors) {
+      TensorInfo a = quantizedInput(tensors, input1);
+      TensorInfo b = quantizedInput(tensors, input2);
+      if (!Arrays.equals(a.shape(), b.shape())) {
+        throw new IllegalArgumentException("add needs equal shapes, got " + a + " and " + b);
+      }
+      if (leftShift < 0 || leftShift > 20) {
+        // (q - z) spans 9 bits signed; 20 more stay inside int32 (TFLite's value for 8 bits).
+        throw new IllegalArgumentException("left shift must be in [0, 20], got " + leftShift);
+      }
+      checkMultiplier(input1Multiplier, input1Shift);
+      checkMultiplier(input2Multiplier, input2Shift);
+      checkMultiplier(outputMultiplier, outputShift);
+      checkClamp(quantization, quantizedActivationMin, quantizedActivationMax);
+      return new TensorInfo(a.shape(), quantization);
+    }
+  }
+
+  /** Same values in NCHW order under a new shape: DL4J's flatten is {@code c * h * w}, row-major. */
+  record Reshape(String name, int input, int[] shape) implements Op {
+
+    @Override
+    public int[] inputs() {
+      return new int[] {input};
+    }
+
+    @Override
+    public TensorInfo infer(List<TensorInfo> tensors) {
+      TensorInfo in = quantizedInput(tensors, input);
+      TensorInfo out = new TensorInfo(shape, in.quantization());
+      if (out.size() != in.size()) {
+        throw new IllegalArgumentException("cannot reshape " + in + " to " + Arrays.toString(shape));
+      }
+      return out;
+    }
+  }
+
+  private static TensorInfo quantizedInput(List<TensorInfo> tensors, int id) {
+    if (id < 0 || id >= tensors.size()) {
+      throw new IllegalArgumentException("input tensor " + id + " does not exist before this op (tensors 0.."
+          + (tensors.size() - 1) + ")");
+    }
+    TensorInfo t = tensors.get(id);
+    if (t.quantization() == null) {
+      throw new IllegalArgumentException("tensor " + id + " is float logits, which no op can consume");
+    }
+    return t;
+  }
+
+  private static void checkWeights(int bits, byte[] weights, int rows, long k) {
+    QuantSpec spec = QuantSpec.weights(bits);
+    if (rows <= 0 || k <= 0 || weights.length != rows * k) {
+      throw new IllegalArgumentException("expected " + rows + " x " + k + " weights, got " + weights.length);
+    }
+    for (int i = 0; i < weights.length; i++) {
+      if (weights[i] < spec.qmin() || weights[i] > spec.qmax()) {
+        throw new IllegalArgumentException("weight " + i + " = " + weights[i] + " outside [" + spec.qmin() + ", "
+            + spec.qmax() + "] for " + bits + " bits");
+      }
+    }
+  }
+
+  private static void checkChannels(int channels, float[] weightScale, int[] bias, Output output) {
+    if (weightScale.length != channels || bias.length != channels) {
+      throw new IllegalArgumentException("need " + channels + " weight scales and biases, got "
+          + weightScale.length + " and " + bias.length);
+    }
+    for (int c = 0; c < channels; c++) {
+      if (!(weightScale[c] > 0f) || !Float.isFinite(weightScale[c])) {
+        throw new IllegalArgumentException("weight scale " + c + " must be positive and finite: " + weightScale[c]);
+      }
+    }
+    if (output instanceof Requantized r) {
+      if (r.outputMultiplier().length != channels || r.outputShift().length != channels) {
+        throw new IllegalArgumentException("need " + channels + " output multipliers and shifts");
+      }
+      for (int c = 0; c < channels; c++) {
+        checkMultiplier(r.outputMultiplier()[c], r.outputShift()[c]);
+      }
+      checkClamp(r.quantization(), r.quantizedActivationMin(), r.quantizedActivationMax());
+    } else if (output instanceof Dequantized d) {
+      if (d.outputScale().length != channels) {
+        throw new IllegalArgumentException("need " + channels + " output scales, got " + d.outputScale().length);
+      }
+      for (float s : d.outputScale()) {
+        if (!Float.isFinite(s)) {
+          throw new IllegalArgumentException("output scale is not finite: " + s);
+        }
+      }
+    }
+  }
+
+  private static void checkMultiplier(int multiplier, int shift) {
+    new QuantizedMultiplier(multiplier, shift);
+  }
+
+  private static void checkClamp(TensorQuantization q, int min, int max) {
+    if (min < q.qmin() || max > q.qmax() || min > max) {
+      throw new IllegalArgumentException("activation clamp [" + min + ", " + max + "] not inside [" + q.qmin()
+          + ", " + q.qmax() + "]");
+    }
+  }
+
+  private static TensorQuantization quantization(Output output) {
+    return output instanceof Requantized r ? r.quantization() : null;
+  }
+}

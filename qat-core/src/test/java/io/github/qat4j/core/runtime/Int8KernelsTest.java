@@ -1,0 +1,267 @@
+package io.github.qat4j.core.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import io.github.qat4j.core.quant.QuantizedMultiplier;
+import io.github.qat4j.core.quant.Requantization;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The Vector API kernels against the scalar specification, and the scalar conv against 7 loops. */
+class Int8KernelsTest {
+
+  private final Int8Kernels scalar = new ScalarInt8Kernels();
+  private final Int8Kernels panama = new PanamaInt8Kernels();
+
+  @Test
+  void providerPicksVectorKernelsWhenModulePresent() {
+    assertInstanceOf(PanamaInt8Kernels.class, Int8KernelsProvider.get());
+  }
+
+  @Test
+  void gemmMatchesScalarOnRandomShapes() {
+    Random rnd = new Random(1);
+    for (int trial = 0; trial < 300; trial++) {
+      int m = 1 + rnd.nextInt(9);
+      int n = 1 + rnd.nextInt(13);
+      int k = 1 + rnd.nextInt(trial < 200 ? 70 : 900);
+      boolean extreme = trial % 5 == 0;
+      byte[] a = activations(rnd, m * k + Int8Kernels.ROW_SLACK, extreme);
+      byte[] w = weights(rnd, n * k, extreme);
+      int[] bias = ints(rnd, n, 1 << 20);
+      int aOffset = rnd.nextInt(3) == 0 ? 0 : rnd.nextInt(5);
+      byte[] shifted = new byte[a.length + aOffset];
+      System.arraycopy(a, 0, shifted, aOffset, a.length);
+      int[] expected = new int[m * n];
+      int[] actual = new int[m * n];
+      scalar.gemm(shifted, aOffset, m, scalar.packWeights(w, n, k), bias, expected);
+      panama.gemm(shifted, aOffset, m, panama.packWeights(w, n, k), bias, actual);
+      assertArrayEquals(expected, actual, "m=" + m + " n=" + n + " k=" + k);
+    }
+  }
+
+  @Test
+  void gemmReferenceIsTheDotProduct() {
+    byte[] a = new byte[2 * 3 + Int8Kernels.ROW_SLACK];
+    byte[] src = {-128, 127, 3, 1, -1, 0};
+    System.arraycopy(src, 0, a, 0, src.length);
+    byte[] w = {127, -127, 2, -127, 127, -127};
+    int[] acc = new int[4];
+    scalar.gemm(a, 0, 2, scalar.packWeights(w, 2, 3), new int[] {10, -10}, acc);
+    assertArrayEquals(new int[] {
+        10 + -128 * 127 + 127 * -127 + 3 * 2,
+        -10 + -128 * -127 + 127 * 127 + 3 * -127,
+        10 + 1 * 127 + -1 * -127 + 0 * 2,
+        -10 + 1 * -127 + -1 * 127 + 0 * -127}, acc);
+  }
+
+  @Test
+  void requantizeMatchesMultiplyByQuantizedMultiplier() {
+    Random rnd = new Random(2);
+    int m = 7;
+    int n = 5;
+    int[] acc = ints(rnd, m * n, 1 << 24);
+    int[] multiplier = new int[n];
+    int[] shift = new int[n];
+    for (int j = 0; j < n; j++) {
+      QuantizedMultiplier q = QuantizedMultiplier.of(Math.pow(2, -rnd.nextInt(20)) * rnd.nextDouble());
+      multiplier[j] = q.multiplier();
+      shift[j] = q.shift();
+    }
+    byte[] out = new byte[m * n];
+    byte[] outT = new byte[m * n];
+    scalar.requantize(acc, m, n, false, multiplier, shift, -5, -100, 90, out, 0);
+    panama.requantize(acc, m, n, true, multiplier, shift, -5, -100, 90, outT, 0);
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        int v = Requantization.multiplyByQuantizedMultiplier(acc[i * n + j], multiplier[j], shift[j]) - 5;
+        v = Math.max(-100, Math.min(90, v));
+        assertEquals(v, out[i * n + j]);
+        assertEquals(v, outT[j * m + i]);
+      }
+    }
+  }
+
+  @Test
+  void convViaIm2colAndGemmMatchesSevenLoops() {
+    Random rnd = new Random(3);
+    for (int trial = 0; trial < 200; trial++) {
+      ConvGeometry g = randomGeometry(rnd, true);
+      int cout = 1 + rnd.nextInt(6);
+      int k = g.inChannels() * g.kH() * g.kW();
+      byte[] in = activations(rnd, g.inChannels() * g.inPlane(), trial % 4 == 0);
+      byte[] w = weights(rnd, cout * k, trial % 4 == 0);
+      int[] bias = ints(rnd, cout, 1000);
+      byte pad = (byte) (rnd.nextInt(256) - 128);
+      int[] expected = naiveConv(in, g, cout, w, bias, pad);
+      for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
+        byte[] cols = new byte[g.outPlane() * k + Int8Kernels.ROW_SLACK];
+        kernels.im2col(in, 0, g, pad, cols);
+        int[] acc = new int[g.outPlane() * cout];
+        kernels.gemm(cols, 0, g.outPlane(), kernels.packWeights(w, cout, k), bias, acc);
+        assertArrayEquals(expected, acc, g + " cout=" + cout + " " + kernels.getClass().getSimpleName());
+      }
+    }
+  }
+
+  @Test
+  void depthwiseMatchesSevenLoopsPerGroup() {
+    Random rnd = new Random(4);
+    for (int trial = 0; trial < 200; trial++) {
+      ConvGeometry g = randomGeometry(rnd, true);
+      int multiplier = 1 + rnd.nextInt(3);
+      int cout = g.inChannels() * multiplier;
+      int window = g.kH() * g.kW();
+      byte[] in = activations(rnd, g.inChannels() * g.inPlane(), trial % 4 == 0);
+      byte[] w = weights(rnd, cout * window, trial % 4 == 0);
+      int[] bias = ints(rnd, cout, 1000);
+      byte pad = (byte) (rnd.nextInt(256) - 128);
+      // Depthwise = a grouped conv: expand each output channel's weights to all input channels with zeros.
+      byte[] dense = new byte[cout * g.inChannels() * window];
+      for (int oc = 0; oc < cout; oc++) {
+        System.arraycopy(w, oc * window, dense, (oc * g.inChannels() + oc / multiplier) * window, window);
+      }
+      int[] expected = naiveConv(in, g, cout, dense, bias, pad);
+      for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
+        int[] acc = new int[g.outPlane() * cout];
+        kernels.depthwiseConv(in, 0, g, multiplier, w, bias, pad, acc);
+        assertArrayEquals(expected, acc, g + " multiplier=" + multiplier);
+      }
+    }
+  }
+
+  @Test
+  void poolingMatchesScalarAndDefinition() {
+    Random rnd = new Random(5);
+    for (int trial = 0; trial < 200; trial++) {
+      // Pooling windows are never dilated (TFLite has no such option), so none lies wholly in padding.
+      ConvGeometry g = randomGeometry(rnd, false);
+      byte[] in = activations(rnd, g.inChannels() * g.inPlane(), trial % 3 == 0);
+      int size = g.inChannels() * g.outPlane();
+      byte[] expected = new byte[size];
+      byte[] actual = new byte[size];
+      scalar.maxPool(in, 0, g, expected, 0);
+      panama.maxPool(in, 0, g, actual, 0);
+      assertArrayEquals(expected, actual);
+      assertArrayEquals(naivePool(in, g, true), expected);
+      scalar.avgPool(in, 0, g, expected, 0);
+      panama.avgPool(in, 0, g, actual, 0);
+      assertArrayEquals(expected, actual);
+      assertArrayEquals(naivePool(in, g, false), expected);
+    }
+  }
+
+  @Test
+  void avgPoolRoundsHalfUpOnUint8() {
+    // uint8 {0, 1} -> 0.5 -> 1 (TFLite (sum + count/2) / count); signed {-128, -127} likewise -> -127.
+    byte[] in = {-128, -127};
+    byte[] out = new byte[1];
+    scalar.avgPool(in, 0, new ConvGeometry(1, 1, 2, 1, 2, 1, 1, 0, 0, 0, 0, 1, 1), out, 0);
+    assertEquals(-127, out[0]);
+    scalar.globalAvgPool(new byte[] {127, 126, 126}, 0, 1, 3, out, 0);
+    assertEquals(126, out[0]);
+  }
+
+  static ConvGeometry randomGeometry(Random rnd, boolean dilated) {
+    while (true) {
+      int c = 1 + rnd.nextInt(4);
+      int h = 1 + rnd.nextInt(11);
+      int w = 1 + rnd.nextInt(11);
+      int kh = 1 + rnd.nextInt(5);
+      int kw = 1 + rnd.nextInt(5);
+      int dh = dilated ? 1 + rnd.nextInt(2) : 1;
+      int dw = dilated ? 1 + rnd.nextInt(2) : 1;
+      int effH = dh * (kh - 1) + 1;
+      int effW = dw * (kw - 1) + 1;
+      int[] pad = new int[4];
+      for (int i = 0; i < 4; i++) {
+        pad[i] = rnd.nextInt(i % 2 == 0 ? effH : effW);
+      }
+      if (h + pad[0] + pad[2] < effH || w + pad[1] + pad[3] < effW) {
+        continue;
+      }
+      return new ConvGeometry(c, h, w, kh, kw, 1 + rnd.nextInt(3), 1 + rnd.nextInt(3), pad[0], pad[1], pad[2],
+          pad[3], dh, dw);
+    }
+  }
+
+  /** The definition: seven nested loops over output channel, output row/column, input channel, window. */
+  static int[] naiveConv(byte[] in, ConvGeometry g, int cout, byte[] w, int[] bias, byte pad) {
+    int outH = g.outH();
+    int outW = g.outW();
+    int[] acc = new int[outH * outW * cout];
+    for (int oc = 0; oc < cout; oc++) {
+      for (int oy = 0; oy < outH; oy++) {
+        for (int ox = 0; ox < outW; ox++) {
+          int sum = bias[oc];
+          for (int ic = 0; ic < g.inChannels(); ic++) {
+            for (int ky = 0; ky < g.kH(); ky++) {
+              for (int kx = 0; kx < g.kW(); kx++) {
+                int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH();
+                int ix = ox * g.strideW() - g.padLeft() + kx * g.dilationW();
+                int x = iy < 0 || iy >= g.inH() || ix < 0 || ix >= g.inW()
+                    ? pad : in[(ic * g.inH() + iy) * g.inW() + ix];
+                sum += x * w[((oc * g.inChannels() + ic) * g.kH() + ky) * g.kW() + kx];
+              }
+            }
+          }
+          acc[(oy * outW + ox) * cout + oc] = sum;
+        }
+      }
+    }
+    return acc;
+  }
+
+  static byte[] naivePool(byte[] in, ConvGeometry g, boolean max) {
+    byte[] out = new byte[g.inChannels() * g.outPlane()];
+    for (int c = 0; c < g.inChannels(); c++) {
+      for (int oy = 0; oy < g.outH(); oy++) {
+        for (int ox = 0; ox < g.outW(); ox++) {
+          int best = -128;
+          int sum = 0;
+          int count = 0;
+          for (int ky = 0; ky < g.kH(); ky++) {
+            for (int kx = 0; kx < g.kW(); kx++) {
+              int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH();
+              int ix = ox * g.strideW() - g.padLeft() + kx * g.dilationW();
+              if (iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW()) {
+                int q = in[(c * g.inH() + iy) * g.inW() + ix] + 128;
+                best = Math.max(best, q - 128);
+                sum += q;
+                count++;
+              }
+            }
+          }
+          out[(c * g.outH() + oy) * g.outW() + ox] = (byte) (max ? best : Math.floorDiv(2 * sum + count, 2 * count) - 128);
+        }
+      }
+    }
+    return out;
+  }
+
+  static byte[] activations(Random rnd, int size, boolean extreme) {
+    byte[] b = new byte[size];
+    for (int i = 0; i < size; i++) {
+      b[i] = extreme ? (rnd.nextBoolean() ? Byte.MIN_VALUE : Byte.MAX_VALUE) : (byte) rnd.nextInt(256);
+    }
+    return b;
+  }
+
+  static byte[] weights(Random rnd, int size, boolean extreme) {
+    byte[] b = new byte[size];
+    for (int i = 0; i < size; i++) {
+      b[i] = (byte) (extreme ? (rnd.nextBoolean() ? -127 : 127) : rnd.nextInt(255) - 127);
+    }
+    return b;
+  }
+
+  static int[] ints(Random rnd, int size, int bound) {
+    int[] v = new int[size];
+    for (int i = 0; i < size; i++) {
+      v[i] = rnd.nextInt(2 * bound) - bound;
+    }
+    return v;
+  }
+}

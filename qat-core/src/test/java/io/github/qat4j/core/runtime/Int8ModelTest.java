@@ -1,0 +1,173 @@
+package io.github.qat4j.core.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.qat4j.core.quant.FakeQuant;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class Int8ModelTest {
+
+  @Test
+  void everyOpMatchesTheNaiveUintEvaluatorOnBothKernels() {
+    Random rnd = new Random(11);
+    for (int trial = 0; trial < 150; trial++) {
+      Graph g = RandomModels.random(rnd).graph();
+      Int8Model scalar = new Int8Model(g, new ScalarInt8Kernels());
+      Int8Model panama = new Int8Model(g, new PanamaInt8Kernels());
+      float[] x = RandomModels.input(rnd, g.input().size());
+      TensorQuantization q = g.input().quantization();
+      int[] inputQ = new int[x.length];
+      for (int i = 0; i < x.length; i++) {
+        inputQ[i] = FakeQuant.quantize(x[i], q.scale(), q.zeroPoint(), q.qmin(), q.qmax());
+      }
+      int[][] expected = RandomModels.evaluate(g, inputQ);
+      for (int op = 0; op < g.ops().size(); op++) {
+        String where = "trial " + trial + " op " + op + " " + g.ops().get(op).getClass().getSimpleName();
+        assertArrayEquals(expected[op + 1], scalar.quantizedOutput(op, x), where);
+        assertArrayEquals(expected[op + 1], panama.quantizedOutput(op, x), where);
+      }
+      assertArrayEquals(scalar.predict(x), panama.predict(x));
+    }
+  }
+
+  @Test
+  void lenetRoundTripsThroughTheFileAndBatchesAgreeWithSingles(@TempDir Path dir) throws IOException {
+    Int8Model model = RandomModels.lenet(new Random(12), 8).build();
+    Path file = dir.resolve("lenet.q8");
+    model.save(file);
+    Int8Model loaded = Int8Model.load(file);
+    ByteArrayOutputStream again = new ByteArrayOutputStream();
+    loaded.write(again);
+    assertArrayEquals(Files.readAllBytes(file), again.toByteArray());
+    assertArrayEquals(new int[] {1, 28, 28}, loaded.inputShape());
+    assertArrayEquals(new int[] {10}, loaded.outputShape());
+    assertEquals(model.inputQuantization(), loaded.inputQuantization());
+
+    Random rnd = new Random(13);
+    int n = 150;
+    float[][] batch = new float[n][];
+    float[] flat = new float[n * 784];
+    for (int b = 0; b < n; b++) {
+      batch[b] = RandomModels.floats(rnd, 784, 0f, 1f);
+      System.arraycopy(batch[b], 0, flat, b * 784, 784);
+    }
+    float[][] out = loaded.predict(batch);
+    float[] outFlat = loaded.predictBatch(flat, n);
+    for (int b = 0; b < n; b += 7) {
+      float[] single = model.predict(batch[b]);
+      assertArrayEquals(single, out[b]);
+      assertArrayEquals(single, java.util.Arrays.copyOfRange(outFlat, b * 10, b * 10 + 10));
+      float sum = 0;
+      for (float p : single) {
+        sum += p;
+      }
+      assertEquals(1f, sum, 1e-5f);
+    }
+    int[] top = loaded.topK(batch[0], 3);
+    assertTrue(out[0][top[0]] >= out[0][top[1]] && out[0][top[1]] >= out[0][top[2]]);
+    assertEquals(List.of("conv1", "pool1", "conv2", "pool2", "flatten", "dense1", "output"), loaded.opNames());
+    assertArrayEquals(loaded.quantizedOutput(5, batch[0]), loaded.quantizedOutput("dense1", batch[0]));
+  }
+
+  @Test
+  void uint8InputEqualsFloatInputQuantizedByTheModel() {
+    Int8Model model = RandomModels.lenet(new Random(14), 8).build();
+    Random rnd = new Random(15);
+    float[] x = RandomModels.floats(rnd, 784, 0f, 1f);
+    byte[] q = new byte[784];
+    for (int i = 0; i < q.length; i++) {
+      q[i] = (byte) FakeQuant.quantize(x[i], 1f / 255, 0, 0, 255);
+    }
+    assertArrayEquals(model.predict(x), model.predictUint8(q));
+  }
+
+  @Test
+  void fourBitWeightsArePackedTwoPerByte() throws IOException {
+    Int8Model eight = RandomModels.lenet(new Random(16), 8).build();
+    Int8Model four = RandomModels.lenet(new Random(16), 4).build();
+    ByteArrayOutputStream a = new ByteArrayOutputStream();
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    eight.write(a);
+    four.write(b);
+    int weights = 20 * 25 + 50 * 500 + 500 * 800 + 10 * 500;
+    assertEquals(a.size() - weights / 2, b.size());
+    Int8Model loaded = Int8Model.load(new ByteArrayInputStream(b.toByteArray()));
+    float[] x = RandomModels.floats(new Random(17), 784, 0f, 1f);
+    assertArrayEquals(four.predict(x), loaded.predict(x));
+  }
+
+  @Test
+  void wrongShapesAndNonFiniteInputsSayWhere() {
+    Int8Model model = RandomModels.lenet(new Random(18), 8).build();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.predict(new float[783]));
+    assertTrue(e.getMessage().contains("783") && e.getMessage().contains("[1, 28, 28]"), e.getMessage());
+    float[] x = new float[784];
+    x[28 * 3 + 5] = Float.NaN;
+    e = assertThrows(IllegalArgumentException.class, () -> model.predict(x));
+    assertTrue(e.getMessage().contains("input[89] is NaN") && e.getMessage().contains("y=3, x=5"), e.getMessage());
+    float[][] batch = {new float[784], new float[784]};
+    batch[1][0] = Float.POSITIVE_INFINITY;
+    e = assertThrows(IllegalArgumentException.class, () -> model.predict(batch));
+    assertTrue(e.getMessage().contains("batch[1][0] is Infinity"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> model.predict(new float[][] {new float[784], new float[1]}));
+    assertThrows(IllegalArgumentException.class, () -> model.predictBatch(new float[784 * 2], 3));
+    assertThrows(IllegalArgumentException.class, () -> model.topK(new float[784], 11));
+    assertThrows(IllegalArgumentException.class, () -> model.quantizedOutput("nope", new float[784]));
+  }
+
+  @Test
+  void builderRejectsInconsistentOps() {
+    Int8ModelBuilder b = Int8Model.builder(new int[] {3, 8, 8}, new TensorQuantization(0.1f, 128, 8));
+    assertThrows(IllegalArgumentException.class, () -> b.dense("d", new byte[10], 1, 8, new float[] {1f}, null,
+        new TensorQuantization(0.1f, 0, 8), Activation.NONE));
+    assertThrows(IllegalArgumentException.class, () -> b.conv2d("c", new byte[2 * 2 * 9], new int[] {2, 2, 3, 3}, 8,
+        new float[] {1f}, null, new int[] {1, 1}, new int[4], new int[] {1, 1}, 1, new TensorQuantization(0.1f, 0, 8),
+        Activation.NONE));
+    byte[] outOfRange = new byte[3 * 3 * 9];
+    outOfRange[5] = 8;
+    assertThrows(IllegalArgumentException.class, () -> b.conv2d("c", outOfRange, new int[] {3, 3, 3, 3}, 4,
+        new float[] {1f}, null, new int[] {1, 1}, new int[4], new int[] {1, 1}, 1, new TensorQuantization(0.1f, 0, 8),
+        Activation.NONE));
+  }
+
+  @Test
+  void threadsShareOneModel() throws Exception {
+    Int8Model model = RandomModels.lenet(new Random(19), 8).build();
+    Random rnd = new Random(20);
+    List<float[]> inputs = new ArrayList<>();
+    List<float[]> expected = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      inputs.add(RandomModels.floats(rnd, 784, 0f, 1f));
+      expected.add(model.predict(inputs.get(i)));
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<float[]>> results = new ArrayList<>();
+      for (int round = 0; round < 8; round++) {
+        for (float[] x : inputs) {
+          results.add(pool.submit(() -> model.predict(x)));
+        }
+      }
+      for (int i = 0; i < results.size(); i++) {
+        assertArrayEquals(expected.get(i % inputs.size()), results.get(i).get());
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+}

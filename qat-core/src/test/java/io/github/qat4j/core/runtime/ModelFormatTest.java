@@ -1,0 +1,122 @@
+package io.github.qat4j.core.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Every kind of malformed file is a ModelFormatException that says what and where. */
+class ModelFormatTest {
+
+  private static byte[] smallModel() {
+    return ModelFormat.write(RandomModels.random(new Random(21)).graph());
+  }
+
+  private static ModelFormatException reject(byte[] file) {
+    return assertThrows(ModelFormatException.class, () -> Int8Model.load(new ByteArrayInputStream(file)));
+  }
+
+  @Test
+  void everyTruncationIsRejected() {
+    byte[] file = smallModel();
+    for (int length = 0; length < file.length; length++) {
+      ModelFormatException e = reject(java.util.Arrays.copyOf(file, length));
+      assertTrue(e.offset() <= length, e.getMessage());
+    }
+  }
+
+  @Test
+  void everyFlippedByteIsRejected() {
+    byte[] file = smallModel();
+    for (int i = 0; i < file.length; i++) {
+      byte[] bad = file.clone();
+      bad[i] ^= (byte) (1 << (i % 8));
+      reject(bad);
+    }
+  }
+
+  @Test
+  void checksumMismatchNamesTheSection() {
+    byte[] file = smallModel();
+    int second = ModelFiles.sections(file).get(1);
+    file[second + 14] ^= 1;
+    ModelFormatException e = reject(file);
+    assertTrue(e.getMessage().contains("CRC32"), e.getMessage());
+    assertEquals(second, e.offset());
+  }
+
+  @Test
+  void versionFromTheFutureIsRejected() {
+    byte[] file = smallModel();
+    ModelFiles.le(file).putInt(8, ModelFormat.VERSION + 1);
+    ModelFormatException e = reject(file);
+    assertTrue(e.getMessage().contains("newer"), e.getMessage());
+    assertEquals(8, e.offset());
+  }
+
+  @Test
+  void unknownOpIsRejected() {
+    byte[] file = smallModel();
+    int op = ModelFiles.sections(file).get(1);
+    ModelFiles.le(file).putInt(op, 77);
+    ModelFormatException e = reject(ModelFiles.reseal(file));
+    assertTrue(e.getMessage().contains("tag 77"), e.getMessage());
+    assertEquals(op, e.offset());
+  }
+
+  @Test
+  void forgedSectionLengthIsRejectedBeforeAllocating() {
+    byte[] file = smallModel();
+    int op = ModelFiles.sections(file).get(1);
+    ModelFiles.le(file).putInt(op + 4, Integer.MAX_VALUE);
+    ModelFormatException e = reject(file);
+    assertTrue(e.getMessage().contains("exceeds"), e.getMessage());
+    assertEquals(op + 4, e.offset());
+  }
+
+  @Test
+  void forgedChannelCountIsRejectedBeforeAllocating() {
+    Int8Model lenet = RandomModels.lenet(new Random(22), 8).build();
+    byte[] file = ModelFormat.write(lenet.graphForTests());
+    int dense = ModelFiles.sections(file).get(6);
+    // name "dense1": 2 + 6 bytes, input tensor 4, inFeatures 4, then outFeatures.
+    ModelFiles.le(file).putInt(dense + 8 + 8 + 4 + 4, 1 << 30);
+    ModelFormatException e = reject(ModelFiles.reseal(file));
+    assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+  }
+
+  @Test
+  void inconsistentShapesBetweenOpsAreRejected() {
+    Int8Model lenet = RandomModels.lenet(new Random(23), 8).build();
+    byte[] file = ModelFormat.write(lenet.graphForTests());
+    List<Integer> sections = ModelFiles.sections(file);
+    int pool2 = sections.get(4);
+    // pool2's stride 2x2 -> 1x1 (name "pool2": 2 + 5 bytes, input 4, kernel 8): [50, 7, 7] cannot flatten to [800].
+    ModelFiles.le(file).putInt(pool2 + 8 + 7 + 12, 1);
+    ModelFiles.le(file).putInt(pool2 + 8 + 7 + 16, 1);
+    ModelFormatException e = reject(ModelFiles.reseal(file));
+    assertTrue(e.getMessage().contains("flatten") && e.getMessage().contains("[50, 7, 7]"), e.getMessage());
+    assertEquals((long) sections.get(5), e.offset());
+  }
+
+  @Test
+  void trailingBytesAreRejected() {
+    byte[] file = smallModel();
+    byte[] longer = java.util.Arrays.copyOf(file, file.length + 1);
+    ModelFormatException e = reject(longer);
+    assertEquals(file.length, e.offset());
+  }
+
+  @Test
+  void badMagicIsRejected() {
+    byte[] file = smallModel();
+    file[2] = 'X';
+    ModelFormatException e = reject(file);
+    assertTrue(e.getMessage().contains("magic"), e.getMessage());
+    assertEquals(2, e.offset());
+  }
+}
