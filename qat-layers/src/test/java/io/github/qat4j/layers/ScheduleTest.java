@@ -1,0 +1,70 @@
+package io.github.qat4j.layers;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The staged schedule of the scales: observe, then learn, then freeze; and the quantization report. */
+class ScheduleTest {
+    private static final DataSet BATCH = new DataSet(TestNets.images(16, 1, 20, 3, DataType.FLOAT).reshape(16, 400),
+            TestNets.oneHot(16, 4, DataType.FLOAT));
+
+    private static MultiLayerNetwork net(int observe, int freeze) {
+        return Qat.prepare(TestNets.lenet(20, 4, 8, 16, 9, DataType.FLOAT),
+                new QatConfig().observeIterations(observe).freezeIteration(freeze));
+    }
+
+    private static float scale(Layer quantizer) {
+        return quantizer.getParam(FakeQuantLayer.SCALE).getFloat(0);
+    }
+
+    @Test
+    void activationScalesFollowTheObserverThenLearnThenFreeze() {
+        MultiLayerNetwork net = net(2, 4);
+        Layer conv1Quant = net.getLayer(2);
+        assertEquals("conv1" + Qat.QUANTIZER_SUFFIX, conv1Quant.conf().getLayer().getLayerName());
+        net.fit(BATCH);
+        // Observe: first batch sets the range; scale = (max - min) / 255 with the range widened to 0.
+        float min = Math.min(0, conv1Quant.getParam(FakeQuantLayer.RUNNING_MIN).getFloat(0));
+        float max = Math.max(0, conv1Quant.getParam(FakeQuantLayer.RUNNING_MAX).getFloat(0));
+        assertEquals((max - min) / 255, scale(conv1Quant), 1e-6f * scale(conv1Quant));
+        net.fit(BATCH);
+        float observed = scale(conv1Quant);
+        INDArray runningMax = conv1Quant.getParam(FakeQuantLayer.RUNNING_MAX).dup();
+        net.fit(BATCH);
+        net.fit(BATCH);
+        assertNotEquals(observed, scale(conv1Quant), "learn stage: the LSQ gradient moves the scale");
+        assertEquals(runningMax, conv1Quant.getParam(FakeQuantLayer.RUNNING_MAX), "the observer stopped");
+        float frozen = scale(conv1Quant);
+        INDArray frozenWeights = net.getLayer(1).getParam(QatWeightLayer.SCALE_KEY).dup();
+        net.fit(BATCH);
+        net.fit(BATCH);
+        assertEquals(frozen, scale(conv1Quant), "frozen");
+        assertEquals(frozenWeights, net.getLayer(1).getParam(QatWeightLayer.SCALE_KEY), "frozen weight scales");
+    }
+
+    @Test
+    void reportShowsEveryQuantizerAndInfiniteSqnrWhenNothingIsQuantized() {
+        MultiLayerNetwork net = net(1, -1);
+        net.fit(BATCH);
+        QuantizationReport report = QuantizationReport.of(net, BATCH.getFeatures());
+        assertEquals(8, report.entries().size(), report.toString());
+        for (QuantizationReport.Entry e : report.entries()) {
+            assertEquals(8, e.bits());
+            assertTrue(e.scaleMin() > 0 && e.scaleMin() <= e.scaleMedian() && e.scaleMedian() <= e.scaleMax(), e.toString());
+            // After one Adam step the largest weight of a channel may pass its max-abs scale: one in 25 here.
+            assertTrue(e.clippedFraction() >= 0 && e.clippedFraction() <= 0.05, e.toString());
+            assertTrue(e.sqnrDb() > 20 && Double.isFinite(e.sqnrDb()), e.toString());
+        }
+        Qat.setFakeQuantEnabled(net.getLayers(), false);
+        QuantizationReport off = QuantizationReport.of(net, BATCH.getFeatures());
+        assertTrue(off.entries().stream().allMatch(e -> e.sqnrDb() == Double.POSITIVE_INFINITY), off.toString());
+    }
+}
