@@ -8,11 +8,14 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -35,12 +38,19 @@ import java.util.Map;
  * qat.fit(trainIterator, 1);                                         // ordinary DL4J fine-tuning
  * }</pre>
  *
- * <p>Dense, output, 2D and depthwise convolution layers become their QAT versions with the float
- * parameters copied in and the weight scales initialised from the weights; a {@link FakeQuantLayer}
+ * <p>Dense, output, 2D, depthwise and separable convolution layers become their QAT versions with the
+ * float parameters copied in and the weight scales initialised from the weights; a {@link FakeQuantLayer}
  * quantizes the network input, the output of every quantized layer but the last, and (in a
  * {@link ComputationGraph}) the output of every element-wise add. Layers without parameters
  * (pooling, activation, dropout, ...) keep their float version: max pooling, ReLU and reshapes map
  * quantized values onto the same grid.
+ *
+ * <p>A 2D or depthwise convolution with identity activation followed by a BatchNormalization that
+ * alone reads its output becomes one {@link QatConvBatchNorm2D} or {@link QatDepthwiseConvBatchNorm2D}
+ * that trains with the BatchNorm folded into its quantized weights; an ActivationLayer that alone reads
+ * the BatchNorm's output becomes that layer's activation, so its quantizer sits after the activation.
+ * The fused layer keeps the convolution's name. Any other BatchNorm is an error naming the reason,
+ * unless the config keeps unsupported layers in float.
  */
 public final class Qat {
     /** Suffix of the name of the quantizer placed after a layer or vertex. */
@@ -53,17 +63,42 @@ public final class Qat {
     public static MultiLayerNetwork prepare(MultiLayerNetwork net, QatConfig config) {
         MultiLayerConfiguration src = net.getLayerWiseConfigurations();
         MultiLayerConfiguration dst = MultiLayerConfiguration.fromJson(src.toJson());
+        int n = src.getConfs().size();
         List<NeuralNetConfiguration> confs = new ArrayList<>();
         Map<Integer, InputPreProcessor> preProcessors = new HashMap<>();
-        int[] newIndex = new int[src.getConfs().size()];
+        int[] newIndex = new int[n];
+        Map<Integer, Integer> foldedBatchNorm = new HashMap<>();
         confs.add(quantizerConf(dst.getConf(0), "input" + QUANTIZER_SUFFIX, config));
-        for (int i = 0; i < newIndex.length; i++) {
+        for (int i = 0; i < n; i++) {
             NeuralNetConfiguration c = dst.getConf(i);
             if (dst.getInputPreProcess(i) != null) {
                 preProcessors.put(confs.size(), dst.getInputPreProcess(i));
             }
             newIndex[i] = confs.size();
-            c.setLayer(convert(c.getLayer(), "layer " + i, config));
+            String where = "layer " + i;
+            org.deeplearning4j.nn.conf.layers.Layer layer = src.getConf(i).getLayer();
+            org.deeplearning4j.nn.conf.layers.Layer next = readsDirectly(src, i + 1);
+            if (next instanceof BatchNormalization
+                    && BatchNormFusion.whyNot(layer, (BatchNormalization) next, config) == null) {
+                org.deeplearning4j.nn.conf.layers.Layer after = readsDirectly(src, i + 2);
+                ActivationLayer activation = BatchNormFusion.absorbs(after, config) ? (ActivationLayer) after : null;
+                c.setLayer(BatchNormFusion.fuse((ConvolutionLayer) layer, (BatchNormalization) next, activation, where,
+                        config));
+                foldedBatchNorm.put(i, i + 1);
+                int absorbed = activation == null ? 1 : 2;
+                for (int j = 1; j <= absorbed; j++) {
+                    newIndex[i + j] = -1;
+                }
+                i += absorbed;
+            } else {
+                if (layer instanceof BatchNormalization) {
+                    BatchNormFusion.requireFolded(where, (BatchNormalization) layer, i == 0 ? "it is the first layer"
+                            : src.getInputPreProcess(i) != null ? "an input preprocessor sits before it"
+                            : BatchNormFusion.whyNot(src.getConf(i - 1).getLayer(), (BatchNormalization) layer, config),
+                            config);
+                }
+                c.setLayer(convert(c.getLayer(), where, config));
+            }
             confs.add(c);
             if (needsOutputQuantizer(c.getLayer())) {
                 confs.add(quantizerConf(c, nameOf(c.getLayer(), i) + QUANTIZER_SUFFIX, config));
@@ -76,16 +111,29 @@ public final class Qat {
         dst.setEpochCount(0);
         MultiLayerNetwork qat = new MultiLayerNetwork(dst);
         qat.init();
-        for (int i = 0; i < newIndex.length; i++) {
-            copyParams(net.getLayer(i), qat.getLayer(newIndex[i]));
+        for (int i = 0; i < n; i++) {
+            Integer bn = foldedBatchNorm.get(i);
+            if (bn != null) {
+                BatchNormFusion.copyParams(net.getLayer(i), net.getLayer(bn), qat.getLayer(newIndex[i]));
+            } else if (newIndex[i] >= 0) {
+                copyParams(net.getLayer(i), qat.getLayer(newIndex[i]));
+            }
         }
         return qat;
+    }
+
+    /** Layer {@code i} of {@code conf} when it reads the layer before it unchanged (no preprocessor), else null. */
+    private static org.deeplearning4j.nn.conf.layers.Layer readsDirectly(MultiLayerConfiguration conf, int i) {
+        return i < conf.getConfs().size() && conf.getInputPreProcess(i) == null ? conf.getConf(i).getLayer() : null;
     }
 
     /** A QAT version of {@code graph}; {@code graph} itself is not modified. */
     public static ComputationGraph prepare(ComputationGraph graph, QatConfig config) {
         ComputationGraphConfiguration src = graph.getConfiguration();
         ComputationGraphConfiguration dst = ComputationGraphConfiguration.fromJson(src.toJson());
+        Map<String, Fold> folds = planFolds(src, config);
+        Map<String, String> foldedInto = new HashMap<>();
+        folds.forEach((conv, f) -> f.absorbed().forEach(name -> foldedInto.put(name, conv)));
         Map<String, GraphVertex> vertices = new LinkedHashMap<>();
         Map<String, List<String>> inputs = new LinkedHashMap<>();
         Map<String, String> quantizedOutput = new HashMap<>();
@@ -94,12 +142,19 @@ public final class Qat {
         }
         for (Map.Entry<String, GraphVertex> e : dst.getVertices().entrySet()) {
             String name = e.getKey();
+            if (foldedInto.containsKey(name)) {
+                continue;
+            }
             GraphVertex v = e.getValue();
             NeuralNetConfiguration base = dst.getDefaultConfiguration();
             if (v instanceof LayerVertex) {
                 LayerVertex lv = (LayerVertex) v;
                 base = lv.getLayerConf();
-                base.setLayer(convert(base.getLayer(), "vertex \"" + name + "\"", config));
+                String where = "vertex \"" + name + "\"";
+                Fold fold = folds.get(name);
+                base.setLayer(fold == null ? convert(base.getLayer(), where, config)
+                        : BatchNormFusion.fuse((ConvolutionLayer) base.getLayer(), fold.batchNorm(src),
+                        fold.activation(src), where, config));
                 v = new LayerVertex(base, lv.getPreProcessor());
             }
             vertices.put(name, v);
@@ -109,14 +164,17 @@ public final class Qat {
                 addQuantizer(name, base, config, vertices, inputs, quantizedOutput);
             }
         }
-        // Consumers read the quantized output; a quantizer reads the original one.
+        // What read a folded BatchNorm (or the activation absorbed after it) reads the fused layer;
+        // consumers read the quantized output; a quantizer reads the original one.
         java.util.Set<String> quantizers = new java.util.HashSet<>(quantizedOutput.values());
-        inputs.replaceAll((name, in) -> in == null || quantizers.contains(name) ? in
-                : in.stream().map(x -> quantizedOutput.getOrDefault(x, x)).toList());
+        inputs.replaceAll((name, in) -> in == null ? null : in.stream().map(x -> foldedInto.getOrDefault(x, x))
+                .map(x -> quantizers.contains(name) ? x : quantizedOutput.getOrDefault(x, x)).toList());
         vertices.values().stream().filter(v -> v instanceof LayerVertex)
                 .forEach(v -> resetCounters(((LayerVertex) v).getLayerConf()));
         dst.setVertices(vertices);
         dst.setVertexInputs(inputs);
+        dst.setNetworkOutputs(new ArrayList<>(dst.getNetworkOutputs().stream()
+                .map(x -> foldedInto.getOrDefault(x, x)).toList()));
         dst.setTopologicalOrder(null);
         dst.setTopologicalOrderStr(null);
         dst.setIterationCount(0);
@@ -124,9 +182,83 @@ public final class Qat {
         ComputationGraph qat = new ComputationGraph(dst);
         qat.init();
         for (Layer l : graph.getLayers()) {
-            copyParams(l, qat.getLayer(l.conf().getLayer().getLayerName()));
+            String name = l.conf().getLayer().getLayerName();
+            Fold fold = folds.get(name);
+            if (fold != null) {
+                BatchNormFusion.copyParams(l, graph.getLayer(fold.batchNorm()), qat.getLayer(name));
+            } else if (!foldedInto.containsKey(name)) {
+                copyParams(l, qat.getLayer(name));
+            }
         }
         return qat;
+    }
+
+    /**
+     * A BatchNorm vertex folded into the convolution vertex it reads, and the activation vertex
+     * absorbed after it (or null).
+     */
+    private record Fold(String batchNorm, String activation) {
+        List<String> absorbed() {
+            return activation == null ? List.of(batchNorm) : List.of(batchNorm, activation);
+        }
+
+        BatchNormalization batchNorm(ComputationGraphConfiguration g) {
+            return (BatchNormalization) layerOf(g, batchNorm);
+        }
+
+        ActivationLayer activation(ComputationGraphConfiguration g) {
+            return activation == null ? null : (ActivationLayer) layerOf(g, activation);
+        }
+    }
+
+    /**
+     * The folds of a graph, by convolution vertex: every BatchNorm vertex that reads a foldable
+     * convolution's output alone, with the activation vertex that alone reads the BatchNorm's. A
+     * BatchNorm that cannot fold is an error here unless the config keeps it in float.
+     */
+    private static Map<String, Fold> planFolds(ComputationGraphConfiguration g, QatConfig config) {
+        Map<String, List<String>> consumers = new HashMap<>();
+        g.getVertexInputs().forEach((name, in) ->
+                in.forEach(x -> consumers.computeIfAbsent(x, k -> new ArrayList<>()).add(name)));
+        Map<String, Fold> folds = new HashMap<>();
+        for (String name : g.getVertices().keySet()) {
+            if (!(layerOf(g, name) instanceof BatchNormalization)) {
+                continue;
+            }
+            BatchNormalization bn = (BatchNormalization) layerOf(g, name);
+            List<String> in = g.getVertexInputs().get(name);
+            String conv = in.size() == 1 ? in.get(0) : null;
+            String why = conv == null ? "it reads " + in.size() + " vertices"
+                    : BatchNormFusion.whyNot(layerOf(g, conv), bn, config);
+            if (why == null && ((LayerVertex) g.getVertices().get(name)).getPreProcessor() != null) {
+                why = "it has an input preprocessor";
+            } else if (why == null && readElsewhere(g, conv, consumers)) {
+                why = "the output of \"" + conv + "\" is also read elsewhere";
+            }
+            if (why != null) {
+                BatchNormFusion.requireFolded("vertex \"" + name + "\"", bn, why, config);
+                continue;
+            }
+            String next = readElsewhere(g, name, consumers) ? null : consumers.get(name).get(0);
+            boolean absorb = next != null && ((LayerVertex) g.getVertices().get(next)).getPreProcessor() == null
+                    && BatchNormFusion.absorbs(layerOf(g, next), config);
+            folds.put(conv, new Fold(name, absorb ? next : null));
+        }
+        return folds;
+    }
+
+    /** Whether anything but one layer vertex reads {@code name}'s output (a network output counts). */
+    private static boolean readElsewhere(ComputationGraphConfiguration g, String name,
+                                         Map<String, List<String>> consumers) {
+        List<String> readers = consumers.getOrDefault(name, List.of());
+        return readers.size() != 1 || g.getNetworkOutputs().contains(name)
+                || !(g.getVertices().get(readers.get(0)) instanceof LayerVertex);
+    }
+
+    /** The layer configuration of a vertex, or null for a vertex without one (an input, an add, ...). */
+    private static org.deeplearning4j.nn.conf.layers.Layer layerOf(ComputationGraphConfiguration g, String name) {
+        GraphVertex v = g.getVertices().get(name);
+        return v instanceof LayerVertex ? ((LayerVertex) v).getLayerConf().getLayer() : null;
     }
 
     /**
@@ -214,6 +346,16 @@ public final class Qat {
                     + ". Skip it with QatConfig.skip(name) or keep such layers in float with "
                     + "QatConfig.keepUnsupportedInFloat(true)");
         }
+        return toQat(layer, qat, where, config);
+    }
+
+    /**
+     * {@code layer}'s configuration as an instance of the QAT class {@code qat} (a subclass of the
+     * layer's class, so every field carries over through JSON), with the config's weight quantizer and
+     * fine-tuning updater.
+     */
+    static BaseLayer toQat(org.deeplearning4j.nn.conf.layers.Layer layer,
+                           Class<? extends org.deeplearning4j.nn.conf.layers.Layer> qat, String where, QatConfig config) {
         ObjectMapper mapper = NeuralNetConfiguration.mapper();
         try {
             ObjectNode node = mapper.valueToTree(layer);
@@ -234,7 +376,8 @@ public final class Qat {
             Map.of(DenseLayer.class, QatDense.class,
                     OutputLayer.class, QatOutput.class,
                     ConvolutionLayer.class, QatConvolution2D.class,
-                    DepthwiseConvolution2D.class, QatDepthwiseConvolution2D.class);
+                    DepthwiseConvolution2D.class, QatDepthwiseConvolution2D.class,
+                    SeparableConvolution2D.class, QatSeparableConvolution2D.class);
 
     private static boolean needsOutputQuantizer(org.deeplearning4j.nn.conf.layers.Layer layer) {
         return layer instanceof QatWeightLayer && !(layer instanceof QatOutput);
@@ -267,10 +410,14 @@ public final class Qat {
 
     /** Copies the float parameters, then sets weight scales from the copied weights. */
     private static void copyParams(Layer from, Layer to) {
-        from.paramTable().forEach((key, value) -> to.setParam(key, value.dup()));
-        org.deeplearning4j.nn.conf.layers.Layer conf = to.conf().getLayer();
-        if (conf instanceof QatWeightLayer) {
-            to.getParam(QatWeightLayer.SCALE_KEY).assign(WeightScales.initial((QatWeightLayer) conf, to.getParam("W")));
+        assign(from.paramTable(), to);
+        if (to.conf().getLayer() instanceof QatWeightLayer) {
+            WeightScales.reset((QatWeightLayer) to.conf().getLayer(), to.paramTable());
         }
+    }
+
+    /** Assigns each of {@code params} to the parameter of {@code to} with the same key (shapes [n] or [1, n]). */
+    static void assign(Map<String, INDArray> params, Layer to) {
+        params.forEach((key, value) -> to.getParam(key).assign(value.reshape(to.getParam(key).shape())));
     }
 }

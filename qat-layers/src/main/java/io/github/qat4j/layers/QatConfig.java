@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * What {@link Qat#prepare} makes of a float network: the default weight and activation quantizers
  * (int8 weights per channel, uint8 activations per tensor), per-layer overrides of bit width and
- * granularity, layers to leave in float, and what to do with layers that cannot be quantized.
+ * granularity, layers to leave in float, what to do with layers that cannot be quantized, and when
+ * folded BatchNorms freeze their statistics.
  *
  * <pre>{@code
  * QatConfig config = new QatConfig()
@@ -28,6 +29,7 @@ public final class QatConfig {
     private final Set<String> skipped = new HashSet<>();
     private boolean keepUnsupportedInFloat;
     private IUpdater updater;
+    private int batchNormFreezeEpoch = BatchNormConfig.DEFAULT_FREEZE_EPOCH;
 
     public QatConfig weightBits(int bits) {
         weights.setBits(bits);
@@ -74,6 +76,15 @@ public final class QatConfig {
     public QatConfig freezeIteration(int iteration) {
         weights.setFreezeIteration(iteration);
         activations.setFreezeIteration(iteration);
+        return this;
+    }
+
+    /**
+     * The epoch from which folded BatchNorms train with their running statistics frozen (0: from the
+     * start; negative: never); before it they normalise with batch statistics. See {@link BatchNormConfig}.
+     */
+    public QatConfig batchNormFreezeEpoch(int epoch) {
+        this.batchNormFreezeEpoch = epoch;
         return this;
     }
 
@@ -128,5 +139,9 @@ public final class QatConfig {
 
     IUpdater updater() {
         return updater;
+    }
+
+    int batchNormFreezeEpoch() {
+        return batchNormFreezeEpoch;
     }
 }

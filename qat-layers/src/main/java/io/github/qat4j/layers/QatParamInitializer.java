@@ -1,5 +1,6 @@
 package io.github.qat4j.layers;
 
+import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -12,9 +13,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The parameters of a float layer followed by its weight scales: DL4J's own initializer lays out
- * {@code W} and {@code b} exactly as in the float layer, so float checkpoints map one to one, and the
- * scales ({@link QatWeightLayer#SCALE_KEY}) come last, initialised from the initialised weights.
+ * The parameters of a float layer followed by the scales of each of its quantized weights and, for a
+ * layer that folds a BatchNorm, the BatchNorm's {@link BatchNormFold#KEYS}: DL4J's own initializer lays
+ * out {@code W} and {@code b} exactly as in the float layer, so float checkpoints map one to one. The
+ * scales are initialised from the initialised weights (folded with the initial BatchNorm, the identity
+ * up to eps: gamma 1, beta 0, mean 0, variance 1).
  */
 final class QatParamInitializer implements ParamInitializer {
     private final ParamInitializer base;
@@ -30,13 +33,20 @@ final class QatParamInitializer implements ParamInitializer {
 
     @Override
     public long numParams(Layer layer) {
-        return base.numParams(layer) + ((QatWeightLayer) layer).weightScaleCount();
+        long n = base.numParams(layer);
+        for (QuantizedWeight t : ((QatWeightLayer) layer).quantizedWeights()) {
+            n += t.scaleCount();
+        }
+        return n + batchNormKeys(layer).size() * ((QatWeightLayer) layer).weightChannels();
     }
 
     @Override
     public List<String> paramKeys(Layer layer) {
         List<String> keys = new ArrayList<>(base.paramKeys(layer));
-        keys.add(QatWeightLayer.SCALE_KEY);
+        for (QuantizedWeight t : ((QatWeightLayer) layer).quantizedWeights()) {
+            keys.add(t.scaleKey());
+        }
+        keys.addAll(batchNormKeys(layer));
         return keys;
     }
 
@@ -66,13 +76,15 @@ final class QatParamInitializer implements ParamInitializer {
         long baseCount = base.numParams(conf);
         Map<String, INDArray> params = new LinkedHashMap<>(
                 base.init(conf, flat.get(NDArrayIndex.interval(0, baseCount)), initializeParams));
-        INDArray scale = flat.get(NDArrayIndex.interval(baseCount, flat.length()));
+        Map<String, INDArray> extra = extra(conf, flat, baseCount);
+        extra.keySet().forEach(conf::addVariable);
+        params.putAll(extra);
         if (initializeParams) {
-            QatWeightLayer layer = (QatWeightLayer) conf.getLayer();
-            scale.assign(WeightScales.initial(layer, params.get("W")));
+            for (String key : batchNormKeys(conf.getLayer())) {
+                params.get(key).assign(BatchNormFold.GAMMA.equals(key) || BatchNormFold.VAR.equals(key) ? 1 : 0);
+            }
+            WeightScales.reset((QatWeightLayer) conf.getLayer(), params);
         }
-        params.put(QatWeightLayer.SCALE_KEY, scale);
-        conf.addVariable(QatWeightLayer.SCALE_KEY);
         return params;
     }
 
@@ -82,7 +94,27 @@ final class QatParamInitializer implements ParamInitializer {
         long baseCount = base.numParams(conf);
         Map<String, INDArray> grads = new LinkedHashMap<>(
                 base.getGradientsFromFlattened(conf, flat.get(NDArrayIndex.interval(0, baseCount))));
-        grads.put(QatWeightLayer.SCALE_KEY, flat.get(NDArrayIndex.interval(baseCount, flat.length())));
+        grads.putAll(extra(conf, flat, baseCount));
         return grads;
+    }
+
+    /** Views of the parameters after the float layer's, in {@link #paramKeys} order. */
+    private static Map<String, INDArray> extra(NeuralNetConfiguration conf, INDArray flat, long from) {
+        QatWeightLayer layer = (QatWeightLayer) conf.getLayer();
+        Map<String, INDArray> views = new LinkedHashMap<>();
+        long at = from;
+        for (QuantizedWeight t : layer.quantizedWeights()) {
+            views.put(t.scaleKey(), flat.get(NDArrayIndex.interval(at, at + t.scaleCount())));
+            at += t.scaleCount();
+        }
+        for (String key : batchNormKeys(layer)) {
+            views.put(key, flat.get(NDArrayIndex.interval(at, at + layer.weightChannels())));
+            at += layer.weightChannels();
+        }
+        return views;
+    }
+
+    private static List<String> batchNormKeys(Object layer) {
+        return layer instanceof FoldsBatchNorm ? BatchNormFold.KEYS : List.of();
     }
 }

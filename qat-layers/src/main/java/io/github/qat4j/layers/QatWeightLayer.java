@@ -1,8 +1,12 @@
 package io.github.qat4j.layers;
 
+import java.util.List;
+
 /**
  * A layer configuration whose weight {@code W} is fake-quantized, with one learned scale per output
- * channel (or one per tensor) held in the parameter {@link #SCALE_KEY}.
+ * channel (or one per tensor) held in the parameter {@link #SCALE_KEY}. A layer with more than one
+ * weight tensor (a separable convolution) lists them all in {@link #quantizedWeights()}; the methods
+ * below describe {@code W}.
  */
 public interface QatWeightLayer {
     /** Parameter key of the weight scales. */
@@ -21,7 +25,20 @@ public interface QatWeightLayer {
     /** Number of output channels, i.e. the number of scales when quantizing per channel. */
     long weightChannels();
 
-    default long weightScaleCount() {
-        return getWeightQuant().isPerChannel() ? weightChannels() : 1;
+    /** Every fake-quantized weight tensor of the layer, {@code W} first; all share {@link #getWeightQuant()}. */
+    default List<QuantizedWeight> quantizedWeights() {
+        int[] axes = weightChannelAxes();
+        return List.of(new QuantizedWeight("W", SCALE_KEY, getWeightQuant(), axes[0], axes[1], weightChannels()));
+    }
+
+    /**
+     * One fake-quantized weight tensor: its parameter, the parameter of its scales, its quantizer, and
+     * the axes (first and last, inclusive, contiguous in row-major order) that index its output channel.
+     */
+    record QuantizedWeight(String key, String scaleKey, QuantizerConfig quant, int firstChannelAxis,
+                           int lastChannelAxis, long channels) {
+        public long scaleCount() {
+            return quant.isPerChannel() ? channels : 1;
+        }
     }
 }

@@ -2,46 +2,72 @@ package io.github.qat4j.layers;
 
 import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.QuantSpec;
+import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.util.Map;
+
 /**
- * Fake quantization of a layer's weight tensor with its (per output channel) scales: the glue between
- * a DL4J weight array and qat-core's {@link FakeQuant}, shared by every QAT weight layer.
+ * Fake quantization of a layer's weight tensors with their (per output channel) scales: the glue
+ * between a DL4J weight array and qat-core's {@link FakeQuant}, shared by every QAT weight layer.
+ * The overloads taking a {@link QatWeightLayer} act on its weight {@code W}.
  */
 final class WeightScales {
     private WeightScales() {
     }
 
     /** Scales from the weights by the configured rule ({@code max|w|} or LSQ's initialisation). */
-    static INDArray initial(QatWeightLayer layer, INDArray w) {
-        View v = view(layer, w);
+    static INDArray initial(QuantizedWeight t, INDArray w) {
+        View v = view(t, w);
         float[] x = Tensors.toFloats(w);
-        float[] s = layer.getWeightQuant().getScaleInit() == QuantizerConfig.ScaleInit.LSQ
+        float[] s = t.quant().getScaleInit() == QuantizerConfig.ScaleInit.LSQ
                 ? FakeQuant.lsqInitialScale(x, v.channels, v.inner, v.spec.qmax())
                 : FakeQuant.maxAbsScale(x, v.channels, v.inner, v.spec.qmax());
         return Tensors.detached(s, new long[] {s.length}, w.dataType());
     }
 
     /**
+     * Sets every weight scale of a layer from the tensor its forward pass quantizes: the weight
+     * itself, or the BatchNorm-folded weight of a layer that folds one.
+     */
+    static void reset(QatWeightLayer layer, Map<String, INDArray> params) {
+        for (QuantizedWeight t : layer.quantizedWeights()) {
+            INDArray w = layer instanceof FoldsBatchNorm
+                    ? BatchNormFold.weight(t, params, ((FoldsBatchNorm) layer).getBatchNorm())
+                    : params.get(t.key());
+            params.get(t.scaleKey()).assign(initial(t, w));
+        }
+    }
+
+    static INDArray forward(QatWeightLayer layer, INDArray w, INDArray scale, long iteration, boolean training) {
+        return forward(layer.quantizedWeights().get(0), w, scale, iteration, training);
+    }
+
+    /**
      * The weights the forward pass uses. In the observe stage of training the scales are first reset
      * from the current weights, so they follow the weights until learning starts.
      */
-    static INDArray forward(QatWeightLayer layer, INDArray w, INDArray scale, long iteration, boolean training) {
-        QuantizerConfig q = layer.getWeightQuant();
+    static INDArray forward(QuantizedWeight t, INDArray w, INDArray scale, long iteration, boolean training) {
+        QuantizerConfig q = t.quant();
         if (!q.isEnabled()) {
             return w;
         }
         if (training && q.stage(iteration) == QuantizerConfig.Stage.OBSERVE) {
-            scale.assign(initial(layer, w));
+            scale.assign(initial(t, w));
         }
         // An SGD step can push a learned scale to zero or below; PyTorch's LSQ clamps the same way.
         Transforms.max(scale, QuantSpec.MIN_SCALE, false);
-        View v = view(layer, w);
+        View v = view(t, w);
         float[] x = Tensors.toFloats(w);
         FakeQuant.forward(x, x, scale.toFloatVector(), new int[v.channels], v.spec.qmin(), v.spec.qmax(),
                 v.channels, v.inner);
         return Tensors.detached(x, w);
+    }
+
+    static void backward(QatWeightLayer layer, INDArray w, INDArray scale, INDArray gradW, INDArray gradScale,
+                         long iteration) {
+        backward(layer.quantizedWeights().get(0), w, scale, gradW, gradScale, iteration);
     }
 
     /**
@@ -49,14 +75,14 @@ final class WeightScales {
      * gradient of W, and writes the LSQ gradient of the scales into {@code gradScale} (zero outside
      * the learn stage).
      */
-    static void backward(QatWeightLayer layer, INDArray w, INDArray scale, INDArray gradW, INDArray gradScale,
+    static void backward(QuantizedWeight t, INDArray w, INDArray scale, INDArray gradW, INDArray gradScale,
                          long iteration) {
-        QuantizerConfig q = layer.getWeightQuant();
+        QuantizerConfig q = t.quant();
         if (!q.isEnabled()) {
             gradScale.assign(0);
             return;
         }
-        View v = view(layer, w);
+        View v = view(t, w);
         float[] x = Tensors.toFloats(w);
         float[] g = Tensors.toFloats(gradW);
         float[] gs = new float[v.channels];
@@ -70,16 +96,19 @@ final class WeightScales {
         }
     }
 
-    /** The [outer][channels][inner] view of W that groups elements by output channel. */
     static View view(QatWeightLayer layer, INDArray w) {
-        QuantizerConfig q = layer.getWeightQuant();
-        long[] shape = w.shape();
+        return view(layer.quantizedWeights().get(0), w);
+    }
+
+    /** The [outer][channels][inner] view of a weight tensor that groups its elements by scale. */
+    static View view(QuantizedWeight t, INDArray w) {
+        QuantizerConfig q = t.quant();
         if (!q.isPerChannel()) {
             return new View(q.spec(-1), 1, Math.toIntExact(w.length()));
         }
-        int[] axes = layer.weightChannelAxes();
-        return new View(q.spec(axes[0]), Tensors.product(shape, axes[0], axes[1]),
-                Tensors.product(shape, axes[1] + 1, shape.length - 1));
+        long[] shape = w.shape();
+        return new View(q.spec(t.firstChannelAxis()), Tensors.product(shape, t.firstChannelAxis(), t.lastChannelAxis()),
+                Tensors.product(shape, t.lastChannelAxis() + 1, shape.length - 1));
     }
 
     static final class View {
