@@ -101,6 +101,14 @@ public final class Qat {
             }
             confs.add(c);
             if (needsOutputQuantizer(c.getLayer())) {
+                // The quantizer goes after an activation layer that directly follows, so that the
+                // int8 runtime can fuse the activation into the layer's output clamp.
+                if (BatchNormFusion.absorbs(readsDirectly(src, i + 1), config)) {
+                    i++;
+                    newIndex[i] = confs.size();
+                    c = dst.getConf(i);
+                    confs.add(c);
+                }
                 confs.add(quantizerConf(c, nameOf(c.getLayer(), i) + QUANTIZER_SUFFIX, config));
             }
         }
@@ -122,6 +130,23 @@ public final class Qat {
         return qat;
     }
 
+    /**
+     * The activation-layer vertex that is the only reader of {@code name} (and reads nothing else), or
+     * {@code name} itself.
+     */
+    private static String fusableActivationAfter(ComputationGraphConfiguration conf, String name, QatConfig config) {
+        List<String> readers = conf.getVertexInputs().entrySet().stream()
+                .filter(e -> e.getValue() != null && e.getValue().contains(name)).map(Map.Entry::getKey).toList();
+        if (readers.size() != 1 || conf.getNetworkOutputs().contains(name)) {
+            return name;
+        }
+        String reader = readers.get(0);
+        GraphVertex v = conf.getVertices().get(reader);
+        return v instanceof LayerVertex && ((LayerVertex) v).getPreProcessor() == null
+                && conf.getVertexInputs().get(reader).size() == 1
+                && BatchNormFusion.absorbs(((LayerVertex) v).getLayerConf().getLayer(), config) ? reader : name;
+    }
+
     /** Layer {@code i} of {@code conf} when it reads the layer before it unchanged (no preprocessor), else null. */
     private static org.deeplearning4j.nn.conf.layers.Layer readsDirectly(MultiLayerConfiguration conf, int i) {
         return i < conf.getConfs().size() && conf.getInputPreProcess(i) == null ? conf.getConf(i).getLayer() : null;
@@ -137,6 +162,7 @@ public final class Qat {
         Map<String, GraphVertex> vertices = new LinkedHashMap<>();
         Map<String, List<String>> inputs = new LinkedHashMap<>();
         Map<String, String> quantizedOutput = new HashMap<>();
+        List<String> quantized = new ArrayList<>();
         for (String in : dst.getNetworkInputs()) {
             addQuantizer(in, dst.getDefaultConfiguration(), config, vertices, inputs, quantizedOutput);
         }
@@ -161,8 +187,16 @@ public final class Qat {
             inputs.put(name, dst.getVertexInputs().get(name));
             boolean add = v instanceof ElementWiseVertex && ((ElementWiseVertex) v).getOp() == ElementWiseVertex.Op.Add;
             if (add || (v instanceof LayerVertex && needsOutputQuantizer(((LayerVertex) v).getLayerConf().getLayer()))) {
-                addQuantizer(name, base, config, vertices, inputs, quantizedOutput);
+                quantized.add(name);
             }
+        }
+        // A quantizer goes after the output of each such vertex, or after the activation layer that
+        // is its only reader, so that the int8 runtime can fuse the activation into the output clamp.
+        for (String name : quantized) {
+            String after = fusableActivationAfter(dst, name, config);
+            GraphVertex v = vertices.get(after);
+            addQuantizer(after, v instanceof LayerVertex ? ((LayerVertex) v).getLayerConf()
+                    : dst.getDefaultConfiguration(), config, vertices, inputs, quantizedOutput);
         }
         // What read a folded BatchNorm (or the activation absorbed after it) reads the fused layer;
         // consumers read the quantized output; a quantizer reads the original one.

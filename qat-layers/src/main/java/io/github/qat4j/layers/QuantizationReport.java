@@ -69,12 +69,16 @@ public final class QuantizationReport {
             }
             double sqnr = QuantStats.sqnrDb(Tensors.toFloats(reference.get(name)[1]), Tensors.toFloats(q[1]));
             if (conf instanceof QatWeightLayer) {
-                QatWeightLayer w = (QatWeightLayer) conf;
-                INDArray weights = l.getParam("W");
-                WeightScales.View v = WeightScales.view(w, weights);
-                float[] scales = Tensors.toFloats(l.getParam(QatWeightLayer.SCALE_KEY));
-                out.add(entry(name, "weights", v.spec, scales, QuantStats.clippedFraction(Tensors.toFloats(weights),
-                        scales, new int[v.channels], v.spec.qmin(), v.spec.qmax(), v.channels, v.inner), sqnr));
+                for (QatWeightLayer.QuantizedWeight t : ((QatWeightLayer) conf).quantizedWeights()) {
+                    // A folded layer quantizes W times its BatchNorm factor, not W itself.
+                    INDArray weights = conf instanceof FoldsBatchNorm ? ExportedWeights.of(l).weight()
+                            : l.getParam(t.key());
+                    WeightScales.View v = WeightScales.view(t, weights);
+                    float[] scales = Tensors.toFloats(l.getParam(t.scaleKey()));
+                    out.add(entry(name, t.key().equals("W") ? "weights" : "weights " + t.key(), v.spec, scales,
+                            QuantStats.clippedFraction(Tensors.toFloats(weights), scales, new int[v.channels],
+                                    v.spec.qmin(), v.spec.qmax(), v.channels, v.inner), sqnr));
+                }
             } else if (conf instanceof FakeQuantLayer) {
                 QuantSpec spec = ((FakeQuantLayer) conf).getQuant().spec(-1);
                 float[] scale = {l.getParam(FakeQuantLayer.SCALE).getFloat(0)};

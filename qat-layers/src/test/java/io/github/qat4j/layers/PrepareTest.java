@@ -36,7 +36,7 @@ class PrepareTest {
         INDArray x = TestNets.images(4, 3, 8, 4, DataType.FLOAT);
         ComputationGraph qat = Qat.prepare(g, new QatConfig().disabled());
         assertEquals(g.outputSingle(x), qat.outputSingle(x));
-        assertInstanceOf(FakeQuantLayer.class, qat.getLayer("b0add" + Qat.QUANTIZER_SUFFIX).conf().getLayer());
+        assertInstanceOf(FakeQuantLayer.class, qat.getLayer("b0relu" + Qat.QUANTIZER_SUFFIX).conf().getLayer());
         assertInstanceOf(FakeQuantLayer.class, qat.getLayer("in" + Qat.QUANTIZER_SUFFIX).conf().getLayer());
     }
 

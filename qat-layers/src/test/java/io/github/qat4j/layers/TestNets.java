@@ -45,21 +45,29 @@ final class TestNets {
         return net;
     }
 
-    /** conv -> two residual blocks (conv, conv, add) -> global average pool -> softmax. */
+    /** conv -> two residual blocks (conv, conv, add, relu) -> global average pool -> softmax. */
     static ComputationGraph residual(int channels, long seed, DataType type) {
+        return residual(channels, seed, type, false);
+    }
+
+    /**
+     * {@link #residual(int, long, DataType)}, with {@code batchNorm}: every convolution has identity
+     * activation and is followed by BatchNorm and, where the block had one, a ReLU layer (ResNet's
+     * conv-BN-ReLU).
+     */
+    static ComputationGraph residual(int channels, long seed, DataType type, boolean batchNorm) {
         var b = new NeuralNetConfiguration.Builder()
                 .seed(seed).dataType(type).weightInit(WeightInit.XAVIER).updater(new Adam(1e-3))
                 .convolutionMode(ConvolutionMode.Same)
                 .graphBuilder()
                 .addInputs("in")
-                .setInputTypes(InputType.convolutional(8, 8, 3))
-                .addLayer("stem", new ConvolutionLayer.Builder(3, 3).nOut(channels).activation(Activation.RELU).build(), "in");
-        String prev = "stem";
+                .setInputTypes(InputType.convolutional(8, 8, 3));
+        String prev = conv(b, "stem", channels, true, batchNorm, "in");
         for (int block = 0; block < 2; block++) {
             String p = "b" + block;
-            b.addLayer(p + "a", new ConvolutionLayer.Builder(3, 3).nOut(channels).activation(Activation.RELU).build(), prev)
-                    .addLayer(p + "b", new ConvolutionLayer.Builder(3, 3).nOut(channels).activation(Activation.IDENTITY).build(), p + "a")
-                    .addVertex(p + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), p + "b", prev)
+            String a = conv(b, p + "a", channels, true, batchNorm, prev);
+            String c = conv(b, p + "b", channels, false, batchNorm, a);
+            b.addVertex(p + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), c, prev)
                     .addLayer(p + "relu", new org.deeplearning4j.nn.conf.layers.ActivationLayer(Activation.RELU), p + "add");
             prev = p + "relu";
         }
@@ -70,6 +78,23 @@ final class TestNets {
         ComputationGraph g = new ComputationGraph(b.build());
         g.init();
         return g;
+    }
+
+    /** A 3x3 convolution, with BatchNorm and a ReLU layer after it, or with the ReLU inside; returns the last name. */
+    private static String conv(org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder b, String name,
+                               int channels, boolean relu, boolean batchNorm, String input) {
+        if (!batchNorm) {
+            b.addLayer(name, new ConvolutionLayer.Builder(3, 3).nOut(channels)
+                    .activation(relu ? Activation.RELU : Activation.IDENTITY).build(), input);
+            return name;
+        }
+        b.addLayer(name, new ConvolutionLayer.Builder(3, 3).nOut(channels).activation(Activation.IDENTITY).build(), input)
+                .addLayer(name + "_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), name);
+        if (!relu) {
+            return name + "_bn";
+        }
+        b.addLayer(name + "_relu", new org.deeplearning4j.nn.conf.layers.ActivationLayer(Activation.RELU), name + "_bn");
+        return name + "_relu";
     }
 
     static INDArray images(int n, int channels, int size, long seed, DataType type) {
