@@ -6,12 +6,8 @@ import io.github.qat4j.core.runtime.Activation;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.Int8ModelBuilder;
 import io.github.qat4j.core.runtime.TensorQuantization;
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
+import io.github.qat4j.layers.NetworkNodes.Node;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
@@ -31,7 +27,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,42 +49,13 @@ public final class Int8Exporter {
     }
 
     public static Int8Model export(MultiLayerNetwork net, InputType input) {
-        List<InputType> types = net.getLayerWiseConfigurations().getLayerActivationTypes(input);
-        List<Node> nodes = new ArrayList<>();
-        String previous = INPUT;
-        InputType previousType = input;
-        for (int i = 0; i < net.getnLayers(); i++) {
-            Layer layer = net.getLayer(i);
-            String name = layer.conf().getLayer().getLayerName() != null ? layer.conf().getLayer().getLayerName()
-                    : "layer" + i;
-            nodes.add(new Node(name, layer, null, List.of(previous),
-                    net.getLayerWiseConfigurations().getInputPreProcess(i), previousType, types.get(i)));
-            previous = name;
-            previousType = types.get(i);
-        }
-        return new Walk(input).run(nodes, Map.of(INPUT, input));
+        NetworkNodes network = NetworkNodes.of(net, input);
+        return new Walk(input).run(network.nodes(), Map.of(network.input(), input));
     }
 
     public static Int8Model export(ComputationGraph graph, InputType input) {
-        var conf = graph.getConfiguration();
-        if (conf.getNetworkInputs().size() != 1 || conf.getNetworkOutputs().size() != 1) {
-            throw new IllegalArgumentException("the int8 runtime takes graphs with one input and one output, got "
-                    + conf.getNetworkInputs() + " -> " + conf.getNetworkOutputs());
-        }
-        Map<String, InputType> types = new HashMap<>(conf.getLayerActivationTypes(false, false, input));
-        types.put(conf.getNetworkInputs().get(0), input);
-        List<Node> nodes = new ArrayList<>();
-        for (int index : graph.topologicalSortOrder()) {
-            String name = graph.getVertices()[index].getVertexName();
-            if (conf.getNetworkInputs().contains(name)) {
-                continue;
-            }
-            GraphVertex v = conf.getVertices().get(name);
-            List<String> inputs = conf.getVertexInputs().get(name);
-            InputPreProcessor pre = v instanceof LayerVertex ? ((LayerVertex) v).getPreProcessor() : null;
-            nodes.add(new Node(name, graph.getLayer(name), v, inputs, pre, types.get(inputs.get(0)), types.get(name)));
-        }
-        return new Walk(input).run(nodes, types);
+        NetworkNodes network = NetworkNodes.of(graph, input);
+        return new Walk(input).run(network.nodes(), Map.of(network.input(), input));
     }
 
     /** {@link #export(MultiLayerNetwork, InputType)}, then writes the model to {@code file}. */
@@ -104,16 +70,6 @@ public final class Int8Exporter {
         Int8Model model = export(graph, input);
         model.save(file);
         return model;
-    }
-
-    private static final String INPUT = "input";
-
-    /** One layer or vertex, in execution order. {@code layer} is null for a non-layer vertex. */
-    private record Node(String name, Layer layer, GraphVertex vertex, List<String> inputs, InputPreProcessor pre,
-                        InputType inType, InputType outType) {
-        org.deeplearning4j.nn.conf.layers.Layer conf() {
-            return layer == null ? null : layer.conf().getLayer();
-        }
     }
 
     private static final class Walk {
@@ -180,7 +136,7 @@ public final class Int8Exporter {
                 if (s.getPoolingType() != PoolingType.MAX && s.getPoolingType() != PoolingType.AVG) {
                     throw unsupported(n, "only max and average pooling are supported");
                 }
-                int[] padding = padding(n, s.getKernelSize(), s.getStride(), s.getPadding(), s.getDilation(),
+                int[] padding = n.padding(s.getKernelSize(), s.getStride(), s.getPadding(), s.getDilation(),
                         s.getConvolutionMode());
                 from(n);
                 if (s.getPoolingType() == PoolingType.MAX) {
@@ -204,6 +160,10 @@ public final class Int8Exporter {
             if (!wq.spec(0).exportable()) {
                 throw unsupported(n, "its weights were trained at " + wq.getBits() + " bits; the int8 runtime takes "
                         + QuantSpec.MAX_BITS + " or fewer");
+            }
+            if (conf.quantizedWeights().size() > 1) {
+                throw unsupported(n, "the int8 runtime has no separable convolution op; build the network from a "
+                        + "depthwise and a 1x1 convolution to export it");
             }
             ExportedWeights e = ExportedWeights.of(n.layer());
             float[] scale = Tensors.toFloats(e.scale());
@@ -234,7 +194,7 @@ public final class Int8Exporter {
                         : new int[] {(int) ws[0], (int) ws[1], (int) ws[2], (int) ws[3]};
                 byte[] w = depthwise ? depthwiseToOihw(q, ws) : q;
                 int groups = depthwise ? (int) ws[2] : 1;
-                int[] padding = padding(n, c.getKernelSize(), c.getStride(), c.getPadding(), c.getDilation(),
+                int[] padding = n.padding(c.getKernelSize(), c.getStride(), c.getPadding(), c.getDilation(),
                         c.getConvolutionMode());
                 if (logits) {
                     throw unsupported(n, "a convolutional output layer is not supported");
@@ -308,25 +268,6 @@ public final class Int8Exporter {
                 return Activation.RELU6;
             }
             throw unsupported(n, "activation " + a + " cannot be fused into an int8 clamp (identity, ReLU, ReLU6)");
-        }
-
-        private static int[] padding(Node n, int[] kernel, int[] stride, int[] pad, int[] dilation,
-                                     ConvolutionMode mode) {
-            if (mode != ConvolutionMode.Same) {
-                return new int[] {pad[0], pad[1], pad[0], pad[1]};
-            }
-            var in = (InputType.InputTypeConvolutional) n.inType();
-            var out = (InputType.InputTypeConvolutional) n.outType();
-            long[] inSize = {in.getHeight(), in.getWidth()};
-            long[] outSize = {out.getHeight(), out.getWidth()};
-            int[] p = new int[4];
-            for (int d = 0; d < 2; d++) {
-                int effectiveKernel = kernel[d] + (kernel[d] - 1) * ((dilation == null ? 1 : dilation[d]) - 1);
-                int total = (int) Math.max(0, (outSize[d] - 1) * stride[d] + effectiveKernel - inSize[d]);
-                p[d] = total / 2;              // top, left: DL4J (like TensorFlow) puts the odd pixel at the end
-                p[d + 2] = total - total / 2;  // bottom, right
-            }
-            return p;
         }
 
         private static IllegalArgumentException unsupported(Node n, String why) {
