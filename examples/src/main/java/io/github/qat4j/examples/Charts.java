@@ -1,0 +1,126 @@
+package io.github.qat4j.examples;
+
+import io.github.qat4j.layers.QuantizationReport;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.Histogram;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.internal.chartpart.Chart;
+import org.knowm.xchart.style.Styler;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/** The report's plots, drawn with XChart and saved as PNG. */
+final class Charts {
+    private static final int WIDTH = 640;
+    private static final int HEIGHT = 400;
+
+    private Charts() {
+    }
+
+    static void save(Chart<?, ?> chart, Path file) throws IOException {
+        BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
+    }
+
+    /** One line per stage over its epochs; stages without a finite value are left out. */
+    static XYChart perEpoch(String title, String yTitle, List<String> names, List<List<EpochStats>> stages,
+                            ToDoubleFunction<EpochStats> value) {
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+                .xAxisTitle("epoch").yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setXAxisDecimalPattern("0");
+        chart.getStyler().setYAxisDecimalPattern("0.###");
+        for (int s = 0; s < stages.size(); s++) {
+            List<Double> x = new ArrayList<>();
+            List<Double> y = new ArrayList<>();
+            for (EpochStats e : stages.get(s)) {
+                double v = value.applyAsDouble(e);
+                if (Double.isFinite(v)) {
+                    x.add((double) e.epoch());
+                    y.add(v);
+                }
+            }
+            if (!x.isEmpty()) {
+                chart.addSeries(names.get(s), x, y);
+            }
+        }
+        return chart;
+    }
+
+    /** SQNR of each quantizer's layer output, float vs fake-quantized, in dB. */
+    static CategoryChart sqnr(QuantizationReport report) {
+        List<String> names = new ArrayList<>();
+        List<Double> values = new ArrayList<>();
+        for (QuantizationReport.Entry e : report.entries()) {
+            names.add(e.layer() + " (" + (e.tensor().startsWith("w") ? "W" : "A") + e.bits() + ")");
+            values.add(Double.isFinite(e.sqnrDb()) ? e.sqnrDb() : 0);
+        }
+        CategoryChart chart = new CategoryChartBuilder().width(Math.max(WIDTH, 28 * names.size())).height(HEIGHT)
+                .title("SQNR per layer output (float vs fake-quantized)").xAxisTitle("layer").yAxisTitle("dB").build();
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setXAxisLabelRotation(60);
+        chart.addSeries("SQNR", names, values);
+        return chart;
+    }
+
+    /** The distribution of one layer's learned per-channel weight scales. */
+    static CategoryChart scaleHistogram(String layer, float[] scales) {
+        List<Double> data = new ArrayList<>();
+        for (float s : scales) {
+            data.add((double) s);
+        }
+        int bins = Math.max(1, Math.min(20, scales.length / 2));
+        Histogram histogram = new Histogram(data, bins);
+        CategoryChart chart = new CategoryChartBuilder().width(WIDTH / 2).height(HEIGHT * 3 / 4)
+                .title(layer + ": " + scales.length + " weight scale" + (scales.length == 1 ? "" : "s"))
+                .xAxisTitle("scale").yAxisTitle("channels").build();
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setXAxisDecimalPattern("0.0E0");
+        chart.getStyler().setXAxisLabelRotation(60);
+        chart.getStyler().setXAxisMaxLabelCount(6);
+        chart.getStyler().setAvailableSpaceFill(0.96);
+        chart.addSeries("scales", histogram.getxAxisData(), histogram.getyAxisData());
+        return chart;
+    }
+
+    /** Rows: true class; columns: predicted class; cell: images. */
+    static HeatMapChart confusion(String title, long[][] counts, List<String> classNames) {
+        int n = counts.length;
+        int[][] heat = new int[n][n];
+        for (int actual = 0; actual < n; actual++) {
+            for (int predicted = 0; predicted < n; predicted++) {
+                // XChart indexes heat data [x][y], with y growing upwards: put the first class on top.
+                heat[predicted][n - 1 - actual] = (int) counts[actual][predicted];
+            }
+        }
+        List<String> reversed = new ArrayList<>(classNames);
+        java.util.Collections.reverse(reversed);
+        HeatMapChart chart = new HeatMapChartBuilder().width(WIDTH).height(WIDTH).title(title)
+                .xAxisTitle("predicted").yAxisTitle("true").build();
+        chart.getStyler().setShowValue(true);
+        chart.getStyler().setPiecewise(false);
+        chart.getStyler().setLegendVisible(false);
+        chart.getStyler().setRangeColors(new Color[] {Color.WHITE, new Color(0x9ecae1), new Color(0x08519c)});
+        chart.addSeries("confusion", classNames, reversed, toNumbers(heat));
+        return chart;
+    }
+
+    private static List<Number[]> toNumbers(int[][] heat) {
+        List<Number[]> cells = new ArrayList<>();
+        for (int x = 0; x < heat.length; x++) {
+            for (int y = 0; y < heat[x].length; y++) {
+                cells.add(new Number[] {x, y, heat[x][y]});
+            }
+        }
+        return cells;
+    }
+}

@@ -1,0 +1,54 @@
+package io.github.qat4j.examples;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code qat cifar10}: a CIFAR ResNet (BatchNorm, residual adds) on CIFAR-10, float then QAT then int8. */
+@Command(name = "cifar10", mixinStandardHelpOptions = true, sortOptions = false,
+        defaultValueProvider = Cifar10Command.Defaults.class,
+        description = {"Train a CIFAR ResNet on CIFAR-10 with random crop and flip (or reuse the float checkpoint "
+                + "in the output directory), prepare it for quantization-aware training (BatchNorm folded), "
+                + "fine-tune it, export the int8 model and evaluate it with the runtime alone; write results.json "
+                + "and report.html.",
+                "The defaults are a short schedule; the full one is --epochs 30 --qat-epochs 3 (see the README)."})
+final class Cifar10Command implements Callable<Integer> {
+    enum Model {
+        resnet8(1), resnet20(3);
+
+        final int blocksPerStage;
+
+        Model(int blocksPerStage) {
+            this.blocksPerStage = blocksPerStage;
+        }
+    }
+
+    @Option(names = {"-m", "--model"}, defaultValue = "resnet8",
+            description = "resnet8 or resnet20 (He et al. 2016, 6n+2 layers) (default: ${DEFAULT-VALUE}).")
+    Model model;
+
+    @Mixin
+    PipelineOptions options;
+
+    static final class Defaults extends MapDefaults {
+        Defaults() {
+            super(Map.of("--epochs", "3", "--qat-epochs", "1", "--batch-size", "64", "--lr", "0.002",
+                    "--qat-lr", "0.0001", "--output", "runs/cifar10"));
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        options.validate();
+        DatasetChoice dataset = DatasetChoice.cifar10;
+        Workload work = new Workload(dataset.name(), model.name(), model.name(), dataset.load(options.dataDir),
+                dataset.normalization(), true,
+                (seed, lr, iterations) -> Net.of(Models.resnet(model.blocksPerStage, seed,
+                        Updaters.adamLinearDecay(lr, iterations))),
+                Updaters::adamLinearDecay);
+        return new Pipeline(work, options).run();
+    }
+}

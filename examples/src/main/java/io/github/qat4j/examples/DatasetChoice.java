@@ -1,0 +1,39 @@
+package io.github.qat4j.examples;
+
+import io.github.qat4j.datasets.Cifar10;
+import io.github.qat4j.datasets.Mnist;
+import io.github.qat4j.datasets.Normalization;
+import io.github.qat4j.datasets.TrainTest;
+
+import java.nio.file.Path;
+
+/** A built-in data set with the input normalization its pipeline trains with (and the int8 model expects). */
+enum DatasetChoice {
+    mnist {
+        @Override
+        TrainTest load(Path dataRoot) {
+            return dataRoot == null ? Mnist.load() : Mnist.load(dataRoot);
+        }
+
+        @Override
+        Normalization normalization() {
+            return Normalization.unitRange();
+        }
+    },
+    cifar10 {
+        @Override
+        TrainTest load(Path dataRoot) {
+            return dataRoot == null ? Cifar10.load() : Cifar10.load(dataRoot);
+        }
+
+        @Override
+        Normalization normalization() {
+            return Cifar10.standardization();
+        }
+    };
+
+    /** Installs the data set if needed under {@code dataRoot} (null: the default root) and reads it. */
+    abstract TrainTest load(Path dataRoot);
+
+    abstract Normalization normalization();
+}

@@ -1,0 +1,113 @@
+package io.github.qat4j.examples;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/** The float networks the pipelines train. */
+final class Models {
+    private Models() {
+    }
+
+    /**
+     * LeNet-5 as in DL4J's LeNetMNIST example: conv 5x5x20, max pool, conv 5x5x50, max pool,
+     * dense 500 ReLU, softmax 10.
+     */
+    static MultiLayerNetwork lenet(long seed, IUpdater updater) {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .l2(5e-4)
+                .weightInit(WeightInit.XAVIER)
+                .updater(updater)
+                .list()
+                .layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nIn(1).nOut(20)
+                        .activation(Activation.IDENTITY).build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).name("pool1").kernelSize(2, 2).stride(2, 2).build())
+                .layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(50).activation(Activation.IDENTITY).build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).name("pool2").kernelSize(2, 2).stride(2, 2).build())
+                .layer(new DenseLayer.Builder().name("dense").activation(Activation.RELU).nOut(500).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD).name("output")
+                        .nOut(10).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(28, 28, 1))
+                .build());
+        net.init();
+        return net;
+    }
+
+    /**
+     * The CIFAR ResNet of He et al. 2016 (section 4.2): a 3x3 conv with 16 filters, then three
+     * stages of {@code blocksPerStage} basic blocks with 16, 32 and 64 filters (the first block of
+     * a later stage halves the resolution, with a 1x1 convolution on the shortcut), global average
+     * pooling and a softmax. {@code 6n + 2} layers: n = 1 is ResNet-8, n = 3 ResNet-20.
+     *
+     * <p>Every convolution is followed by BatchNormalization and has no bias (BN's shift replaces
+     * it), which is the pattern BN folding targets.
+     */
+    static ComputationGraph resnet(int blocksPerStage, long seed, IUpdater updater) {
+        ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .l2(5e-4)
+                .weightInit(WeightInit.RELU)
+                .updater(updater)
+                .convolutionMode(ConvolutionMode.Same)
+                .graphBuilder()
+                .addInputs("input")
+                .setInputTypes(InputType.convolutional(32, 32, 3));
+        String x = convBn(g, "stem", "input", 16, 3, 1);
+        x = relu(g, "stem_relu", x);
+        int filters = 16;
+        for (int stage = 0; stage < 3; stage++) {
+            for (int block = 0; block < blocksPerStage; block++) {
+                int stride = stage > 0 && block == 0 ? 2 : 1;
+                x = basicBlock(g, "s" + (stage + 1) + "b" + (block + 1), x, filters, stride);
+            }
+            filters *= 2;
+        }
+        g.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x)
+                .addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD)
+                        .nOut(10).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(), "pool")
+                .setOutputs("output");
+        ComputationGraph net = new ComputationGraph(g.build());
+        net.init();
+        return net;
+    }
+
+    private static String basicBlock(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
+                                     int filters, int stride) {
+        String x = convBn(g, name + "_conv1", in, filters, 3, stride);
+        x = relu(g, name + "_relu1", x);
+        x = convBn(g, name + "_conv2", x, filters, 3, 1);
+        String shortcut = stride == 1 ? in : convBn(g, name + "_down", in, filters, 1, stride);
+        g.addVertex(name + "_add", new ElementWiseVertex(ElementWiseVertex.Op.Add), x, shortcut);
+        return relu(g, name + "_relu2", name + "_add");
+    }
+
+    private static String convBn(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
+                                 int filters, int kernel, int stride) {
+        g.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).nOut(filters)
+                        .hasBias(false).activation(Activation.IDENTITY).build(), in)
+                .addLayer(name + "_bn", new BatchNormalization.Builder().build(), name);
+        return name + "_bn";
+    }
+
+    private static String relu(ComputationGraphConfiguration.GraphBuilder g, String name, String in) {
+        g.addLayer(name, new ActivationLayer.Builder().activation(Activation.RELU).build(), in);
+        return name;
+    }
+}

@@ -1,0 +1,129 @@
+package io.github.qat4j.examples;
+
+import io.github.qat4j.layers.QuantizationReport;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** {@code report.html} and its PNG plots, in the output directory. */
+final class Report {
+    private Report() {
+    }
+
+    /**
+     * @param weightScales the learned per-channel weight scales of each quantized layer, by layer name
+     * @param classNames the data set's class names, for the confusion matrix
+     */
+    static void write(Path dir, Results r, Map<String, float[]> weightScales, List<String> classNames)
+            throws IOException {
+        Path plots = Files.createDirectories(dir.resolve("plots"));
+        List<String> stageNames = List.of("float", "QAT");
+        List<List<EpochStats>> stages = List.of(r.floatStage().history(), r.qatStage().history());
+        Charts.save(Charts.perEpoch("Training loss", "loss", stageNames, stages, EpochStats::trainLoss),
+                plots.resolve("loss.png"));
+        Charts.save(Charts.perEpoch("Test accuracy (QAT epoch 0: calibrated, before fine-tuning)", "accuracy",
+                stageNames, stages, EpochStats::testAccuracy), plots.resolve("accuracy.png"));
+        Charts.save(Charts.sqnr(r.quantization()), plots.resolve("sqnr.png"));
+        String confusionOf = r.int8().exported() ? "int8 model (runtime)" : "QAT network (no int8 model)";
+        Charts.save(Charts.confusion("Confusion matrix, " + confusionOf, r.finalPredictions().confusion(), classNames),
+                plots.resolve("confusion.png"));
+        List<String> histograms = new ArrayList<>();
+        int i = 0;
+        for (Map.Entry<String, float[]> e : weightScales.entrySet()) {
+            String file = String.format(Locale.ROOT, "scales-%02d.png", i++);
+            Charts.save(Charts.scaleHistogram(e.getKey(), e.getValue()), plots.resolve(file));
+            histograms.add(file);
+        }
+        Files.writeString(dir.resolve("report.html"), html(r, histograms, confusionOf), StandardCharsets.UTF_8);
+    }
+
+    private static String html(Results r, List<String> histograms, String confusionOf) {
+        StringBuilder h = new StringBuilder();
+        h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>qat4j: ")
+                .append(esc(r.dataset())).append(' ').append(esc(r.model())).append("</title>\n<style>\n")
+                .append("body{font-family:sans-serif;margin:2em;max-width:1400px}")
+                .append("table{border-collapse:collapse;margin:1em 0}")
+                .append("td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}")
+                .append("th{background:#eee}td:first-child,th:first-child{text-align:left}")
+                .append("img{margin:4px;border:1px solid #ddd}.missing{color:#a00}\n</style></head><body>\n");
+        h.append("<h1>").append(esc(r.dataset())).append(", ").append(esc(r.model())).append(", W")
+                .append(r.weightBits()).append('A').append(r.activationBits()).append("</h1>\n");
+        h.append(String.format(Locale.ROOT, "<p>%d training images, %d test images; JDK %s, %d cores.</p>%n",
+                r.trainImages(), r.testImages(), esc(Runtime.version().toString()),
+                Runtime.getRuntime().availableProcessors()));
+        h.append("<h2>Accuracy, size, latency</h2>\n<table>\n<tr><th>model</th><th>test accuracy</th>")
+                .append("<th>agreement</th><th>size</th><th>train time</th><th>latency, batch 1</th></tr>\n");
+        h.append(row("float", r.floatPredictions().accuracy(), "",
+                bytes(r.floatModelBytes()) + " (float32 parameters)", seconds(r.floatStage().trainSeconds()),
+                millis(r.floatLatencyMillis())));
+        h.append(row("QAT (fake-quantized, DL4J)", r.qatPredictions().accuracy(),
+                percent(r.qatPredictions().agreementWith(r.floatPredictions())) + " with float", "",
+                seconds(r.qatStage().trainSeconds()), ""));
+        if (r.int8().exported()) {
+            Int8Evaluation e = r.int8().evaluation();
+            h.append(row("int8 (runtime)", e.predictions().accuracy(),
+                    percent(e.predictions().agreementWith(r.qatPredictions())) + " with QAT", bytes(e.modelBytes()),
+                    "", millis(e.latencyMillisBatch1())));
+        }
+        h.append("</table>\n");
+        if (!r.int8().exported()) {
+            h.append("<p class=\"missing\">No int8 model: ").append(esc(r.int8().missing())).append("</p>\n");
+        }
+        h.append(String.format(Locale.ROOT, "<p>QAT network after calibration, before fine-tuning: %s.</p>%n",
+                percent(r.qatCalibratedAccuracy())));
+        h.append("<h2>Training</h2>\n").append(img("plots/loss.png", "training loss per epoch"))
+                .append(img("plots/accuracy.png", "test accuracy per epoch")).append('\n');
+        h.append("<h2>Quantizers</h2>\n").append(img("plots/sqnr.png", "SQNR per layer")).append('\n');
+        h.append("<table>\n<tr><th>layer</th><th>tensor</th><th>bits</th><th>scale min</th><th>median</th>")
+                .append("<th>max</th><th>clipped</th><th>SQNR dB</th></tr>\n");
+        for (QuantizationReport.Entry e : r.quantization().entries()) {
+            h.append(String.format(Locale.ROOT,
+                    "<tr><td>%s</td><td>%s</td><td>%d</td><td>%.3g</td><td>%.3g</td><td>%.3g</td><td>%.3f%%</td><td>%.1f</td></tr>%n",
+                    esc(e.layer()), esc(e.tensor()), e.bits(), e.scaleMin(), e.scaleMedian(), e.scaleMax(),
+                    100 * e.clippedFraction(), e.sqnrDb()));
+        }
+        h.append("</table>\n<h2>Learned weight scales</h2>\n");
+        for (String file : histograms) {
+            h.append(img("plots/" + file, "histogram of learned weight scales"));
+        }
+        h.append("\n<h2>Confusion matrix</h2>\n<p>").append(esc(confusionOf)).append("</p>\n")
+                .append(img("plots/confusion.png", "confusion matrix")).append("\n</body></html>\n");
+        return h.toString();
+    }
+
+    private static String row(String name, double accuracy, String agreement, String size, String train,
+                              String latency) {
+        return "<tr><td>" + esc(name) + "</td><td>" + percent(accuracy) + "</td><td>" + agreement + "</td><td>" + size
+                + "</td><td>" + train + "</td><td>" + latency + "</td></tr>\n";
+    }
+
+    private static String img(String src, String alt) {
+        return "<img src=\"" + src + "\" alt=\"" + alt + "\">";
+    }
+
+    static String percent(double fraction) {
+        return Double.isFinite(fraction) ? String.format(Locale.ROOT, "%.2f%%", 100 * fraction) : "n/a";
+    }
+
+    static String bytes(long bytes) {
+        return String.format(Locale.ROOT, "%,d B", bytes);
+    }
+
+    static String seconds(double s) {
+        return String.format(Locale.ROOT, "%.0f s", s);
+    }
+
+    static String millis(double ms) {
+        return String.format(Locale.ROOT, "%.3f ms", ms);
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

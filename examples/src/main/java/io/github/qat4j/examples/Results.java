@@ -1,0 +1,106 @@
+package io.github.qat4j.examples;
+
+import io.github.qat4j.layers.QuantizationReport;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+import org.nd4j.shade.jackson.databind.node.ArrayNode;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * Everything a pipeline run measured, and its {@code results.json}: accuracies as fractions,
+ * sizes in bytes, times in seconds (latencies in milliseconds, as their names say).
+ */
+record Results(String dataset, String model, int weightBits, int activationBits, int trainImages, int testImages,
+               Stage floatStage, Stage qatStage, double qatCalibratedAccuracy, double floatLatencyMillis,
+               long floatModelBytes, Int8Stage int8, Predictions floatPredictions,
+               Predictions qatPredictions, QuantizationReport quantization) {
+
+    /**
+     * One training stage.
+     *
+     * @param history its epochs, in order (for QAT, epoch 0 is the calibrated network before fine-tuning)
+     */
+    record Stage(List<EpochStats> history) {
+        double trainSeconds() {
+            return history.stream().mapToDouble(EpochStats::seconds).sum();
+        }
+
+        int epochs() {
+            return history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
+        }
+    }
+
+    /** The predictions the confusion matrix shows: the int8 model's, or the QAT network's without one. */
+    Predictions finalPredictions() {
+        return int8.exported() ? int8.evaluation().predictions() : qatPredictions;
+    }
+
+    ObjectNode toJson() {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("dataset", dataset);
+        root.put("model", model);
+        root.put("weight_bits", weightBits);
+        root.put("activation_bits", activationBits);
+        root.put("train_images", trainImages);
+        root.put("test_images", testImages);
+        ObjectNode f = root.putObject("float");
+        number(f, "accuracy", floatPredictions.accuracy());
+        f.put("model_bytes", floatModelBytes);
+        number(f, "train_seconds", floatStage.trainSeconds());
+        f.put("epochs", floatStage.epochs());
+        number(f, "latency_ms_batch1", floatLatencyMillis);
+        ObjectNode q = root.putObject("qat");
+        number(q, "accuracy", qatPredictions.accuracy());
+        number(q, "calibrated_accuracy", qatCalibratedAccuracy);
+        number(q, "agreement_with_float", qatPredictions.agreementWith(floatPredictions));
+        number(q, "train_seconds", qatStage.trainSeconds());
+        q.put("epochs", qatStage.epochs());
+        if (int8.exported()) {
+            Int8Evaluation e = int8.evaluation();
+            ObjectNode i = root.putObject("int8");
+            number(i, "accuracy", e.predictions().accuracy());
+            number(i, "agreement_with_qat", e.predictions().agreementWith(qatPredictions));
+            i.put("model_bytes", e.modelBytes());
+            number(i, "latency_ms_batch1", e.latencyMillisBatch1());
+        } else {
+            root.put("int8_missing", int8.missing());
+        }
+        ArrayNode layers = root.putArray("quantizers");
+        for (QuantizationReport.Entry e : quantization.entries()) {
+            ObjectNode l = layers.addObject();
+            l.put("layer", e.layer());
+            l.put("tensor", e.tensor());
+            l.put("bits", e.bits());
+            number(l, "scale_min", e.scaleMin());
+            number(l, "scale_median", e.scaleMedian());
+            number(l, "scale_max", e.scaleMax());
+            number(l, "clipped_fraction", e.clippedFraction());
+            number(l, "sqnr_db", e.sqnrDb());
+        }
+        root.put("jdk", Runtime.version().toString());
+        root.put("cores", Runtime.getRuntime().availableProcessors());
+        return root;
+    }
+
+    /** JSON has no NaN or infinity: an undefined number (no test image, a noise-free layer) is null. */
+    private static void number(ObjectNode node, String key, double value) {
+        if (Double.isFinite(value)) {
+            node.put(key, value);
+        } else {
+            node.putNull(key);
+        }
+    }
+
+    void writeJson(Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), toJson());
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,25 @@
+package io.github.qat4j.examples;
+
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.schedule.PolySchedule;
+import org.nd4j.linalg.schedule.ScheduleType;
+
+/** The updaters of the pipelines. */
+final class Updaters {
+    private Updaters() {
+    }
+
+    /**
+     * Adam with the rate decaying linearly to zero over the stage: for schedules of a few epochs a
+     * linear decay lands in a better minimum than a constant rate, with no schedule to tune.
+     * The schedule counts iterations, which checkpoints keep, so a resumed run continues it.
+     */
+    static IUpdater adamLinearDecay(double learningRate, long iterations) {
+        return new Adam(linearDecay(learningRate, iterations));
+    }
+
+    private static PolySchedule linearDecay(double learningRate, long iterations) {
+        return new PolySchedule(ScheduleType.ITERATION, learningRate, 1.0, (int) Math.max(1, iterations));
+    }
+}

@@ -1,0 +1,34 @@
+package io.github.qat4j.examples;
+
+import io.github.qat4j.datasets.Normalization;
+import io.github.qat4j.datasets.TrainTest;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * What a pipeline trains and on what: the data, how pixels become inputs, and how to get the float
+ * network and the QAT updater.
+ *
+ * @param dataset the data set's name, for the report
+ * @param model the model's name, for the report
+ * @param modelId what identifies the float network's origin: a float checkpoint is reused only for the same
+ * @param data train and test images
+ * @param normalization pixels to network inputs, the same in training, evaluation and the int8 runtime
+ * @param augment random crop and flip on the training images
+ * @param floatModel the float network before its float training
+ * @param qatUpdater the QAT fine-tuning updater of the weights
+ */
+record Workload(String dataset, String model, String modelId, TrainTest data, Normalization normalization,
+                boolean augment, FloatModel floatModel, Schedule qatUpdater) {
+
+    /** The float network to train, for a seed and the float stage's learning rate and number of iterations. */
+    @FunctionalInterface
+    interface FloatModel {
+        Net create(long seed, double learningRate, long iterations);
+    }
+
+    /** An updater whose rate may depend on the total number of iterations of the stage. */
+    @FunctionalInterface
+    interface Schedule {
+        IUpdater updater(double learningRate, long iterations);
+    }
+}
