@@ -25,7 +25,7 @@ class QatCliTest {
      * lower than the default's because batches of 25 give noisier gradients than batches of 128.
      */
     private static final List<String> SMALL = List.of("--train-subset", "1000", "--test-subset", "200",
-            "--batch-size", "25", "--lr", "0.02", "--epochs", "2", "--qat-epochs", "1", "--observe-iterations", "4");
+            "--batch-size", "25", "--lr", "0.002", "--epochs", "2", "--qat-epochs", "1", "--observe-iterations", "4");
 
     @Test
     void mnistInterruptedThenResumedWritesEverything(@TempDir Path dir) throws Exception {
@@ -152,7 +152,7 @@ class QatCliTest {
             assertEquals(0, r.code, command);
             assertTrue(r.out.contains("Usage: qat " + command), r.out);
         }
-        assertTrue(run(List.of("mnist", "--help")).out.contains("(default: 2)"), "per-command defaults are shown");
+        assertTrue(run(List.of("mnist", "--help")).out.contains("(default: 3)"), "per-command defaults are shown");
     }
 
     private static List<String> args(Path out, String... more) {
