@@ -95,10 +95,7 @@ public class QatDepthwiseConvolution2D extends DepthwiseConvolution2D implements
         public org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backpropGradient(
                 INDArray epsilon, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
             var result = super.backpropGradient(epsilon, workspaceMgr);
-            INDArray gradScale = gradientViews.get(SCALE_KEY);
-            WeightScales.backward(qat(), getParam(WEIGHT_KEY), getParam(SCALE_KEY), gradientViews.get(WEIGHT_KEY),
-                    gradScale, getIterationCount());
-            result.getFirst().gradientForVariable().put(SCALE_KEY, gradScale);
+            WeightScales.afterBackprop(qat(), paramTable(), gradientViews, result.getFirst(), getIterationCount());
             return result;
         }
 

@@ -3,6 +3,7 @@ package io.github.qat4j.layers;
 import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -65,9 +66,17 @@ final class WeightScales {
         return Tensors.detached(x, w);
     }
 
-    static void backward(QatWeightLayer layer, INDArray w, INDArray scale, INDArray gradW, INDArray gradScale,
-                         long iteration) {
-        backward(layer.quantizedWeights().get(0), w, scale, gradW, gradScale, iteration);
+    /**
+     * What every QAT weight layer does after DL4J's own backward pass has put dL/d(fake-quantized W)
+     * in the gradient of {@code W}: the STE/LSQ backward of {@link #backward}, and the scale
+     * gradient registered with the layer's gradient.
+     */
+    static void afterBackprop(QatWeightLayer layer, Map<String, INDArray> params, Map<String, INDArray> gradientViews,
+                              Gradient gradient, long iteration) {
+        INDArray gradScale = gradientViews.get(QatWeightLayer.SCALE_KEY);
+        backward(layer.quantizedWeights().get(0), params.get("W"), params.get(QatWeightLayer.SCALE_KEY),
+                gradientViews.get("W"), gradScale, iteration);
+        gradient.gradientForVariable().put(QatWeightLayer.SCALE_KEY, gradScale);
     }
 
     /**
