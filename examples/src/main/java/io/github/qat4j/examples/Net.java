@@ -2,6 +2,7 @@ package io.github.qat4j.examples;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.layers.Int8Exporter;
+import io.github.qat4j.layers.OnnxExporter;
 import io.github.qat4j.layers.Qat;
 import io.github.qat4j.layers.QatConfig;
 import io.github.qat4j.layers.QuantizationReport;
@@ -43,6 +44,12 @@ sealed interface Net permits Net.Layers, Net.Graph {
 
     /** Exports this QAT network to the int8 format, written to {@code file}. */
     Int8Model exportInt8(InputType input, Path file) throws IOException;
+
+    /** Writes this QAT network as ONNX with QuantizeLinear/DequantizeLinear pairs ({@link OnnxExporter#exportQdq}). */
+    void exportQdq(InputType input, Path file) throws IOException;
+
+    /** Writes this network as float ONNX, fake quantization left out ({@link OnnxExporter#exportFloat}). */
+    void exportFloat(InputType input, Path file) throws IOException;
 
     void calibrate(DataSetIterator data, int batches);
 
@@ -135,6 +142,16 @@ sealed interface Net permits Net.Layers, Net.Graph {
         }
 
         @Override
+        public void exportQdq(InputType input, Path file) throws IOException {
+            OnnxExporter.exportQdq(model, input, file);
+        }
+
+        @Override
+        public void exportFloat(InputType input, Path file) throws IOException {
+            OnnxExporter.exportFloat(model, input, file);
+        }
+
+        @Override
         public void calibrate(DataSetIterator data, int batches) {
             Qat.calibrate(model, data, batches);
         }
@@ -164,6 +181,16 @@ sealed interface Net permits Net.Layers, Net.Graph {
         @Override
         public Int8Model exportInt8(InputType input, Path file) throws IOException {
             return Int8Exporter.export(model, input, file);
+        }
+
+        @Override
+        public void exportQdq(InputType input, Path file) throws IOException {
+            OnnxExporter.exportQdq(model, input, file);
+        }
+
+        @Override
+        public void exportFloat(InputType input, Path file) throws IOException {
+            OnnxExporter.exportFloat(model, input, file);
         }
 
         @Override

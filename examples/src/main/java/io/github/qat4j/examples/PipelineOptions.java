@@ -13,7 +13,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The options every pipeline command shares. Defaults differ per data set, so they come from each
@@ -128,6 +131,12 @@ final class PipelineOptions {
     String floatSettings(String dataset, String model) {
         return String.format(Locale.ROOT, "dataset=%s model=%s epochs=%d batch=%d lr=%s seed=%d train=%s",
                 dataset, model, epochs, batchSize, learningRate, seed, trainSubset == null ? "all" : trainSubset);
+    }
+
+    /** The data set named in a checkpoint's settings (as {@link #floatSettings} writes them), if they name one. */
+    static Optional<String> dataset(String settings) {
+        Matcher m = Pattern.compile("(?:^| )dataset=(\\S+)").matcher(settings);
+        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }
 
     /** What the QAT stage depends on, the float stage's settings included. */

@@ -1,6 +1,12 @@
 package io.github.qat4j.examples;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import io.github.qat4j.core.runtime.Int8Model;
+import io.github.qat4j.core.runtime.OpInfo;
 import io.github.qat4j.datasets.DatasetInstaller;
+import io.github.qat4j.layers.OnnxExporter;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,7 +19,10 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -78,7 +87,13 @@ class QatCliTest {
             Run inspect = run(List.of("inspect", model.toString()));
             assertEquals(0, inspect.code, inspect.err);
             assertTrue(inspect.out.contains("input  [1, 28, 28]"), inspect.out);
-            assertTrue(inspect.out.contains("output [10]"), inspect.out);
+            assertTrue(inspect.out.contains("output [10], then softmax"), inspect.out);
+            assertTrue(inspect.out.lines().anyMatch(l -> l.matches(
+                    "\\s*0  conv1 +conv2d +\\[1, 28, 28] +\\[20, 24, 24] +500 +8 .*")), inspect.out);
+            for (OpInfo op : Int8Model.load(model).ops()) {
+                assertTrue(inspect.out.lines().anyMatch(l -> l.contains(" " + op.name() + " ")
+                        && l.contains(op.outputShape().toString())), op + "\n" + inspect.out);
+            }
 
             Run eval = run(List.of("eval", model.toString(), "--dataset", "mnist", "--test-subset", "200"));
             assertEquals(0, eval.code, eval.err);
@@ -93,6 +108,88 @@ class QatCliTest {
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<img src=\"plots/confusion.png\""));
 
+        exportWritesOnnxThatOnnxRuntimeLoads(out, dir.resolve("export"));
+    }
+
+    @Test
+    void benchTimesEveryEngineAtEveryBatchSizeAndWritesJson(@TempDir Path dir) throws Exception {
+        Run bench = run(List.of("bench", "--models", "lenet5", "--batch-sizes", "1,3", "--threads", "1",
+                "--seconds", "0.05", "--output", dir.toString()));
+        assertEquals(0, bench.code, bench.err);
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("bench.json").toFile());
+        assertEquals(1, json.get("threads").asInt());
+        assertTrue(json.get("cores").asInt() >= 1);
+        assertFalse(json.get("jdk").asText().isEmpty());
+        JsonNode results = json.get("results");
+        assertEquals(10, results.size(), results.toString());
+        Set<String> engines = new TreeSet<>();
+        for (JsonNode r : results) {
+            engines.add(r.get("engine").asText());
+            assertEquals("lenet5", r.get("model").asText());
+            double millis = r.get("median_ms").asDouble();
+            assertTrue(millis > 0, r.toString());
+            assertEquals(r.get("batch").asInt() * 1000.0 / millis, r.get("images_per_s").asDouble(), 1e-6);
+        }
+        assertEquals(Set.of("dl4j-float", "qat4j-int8", "qat4j-int8-scalar", "onnxruntime-float",
+                "onnxruntime-int8"), engines);
+        assertTrue(bench.out.contains("vs DL4J"), bench.out);
+        assertTrue(Files.size(dir.resolve("lenet5-qdq.onnx")) > 0);
+    }
+
+    /** {@code qat export} of the run in {@code run}: the ONNX files load in ONNX Runtime with LeNet's shapes. */
+    private static void exportWritesOnnxThatOnnxRuntimeLoads(Path run, Path dir) throws Exception {
+        Path qdq = dir.resolve("lenet-qdq.onnx");
+        Path floatOnnx = dir.resolve("lenet-float.onnx");
+        Path int8 = dir.resolve("lenet.q8");
+        Run export = run(List.of("export", run.toString(), "--onnx", qdq.toString(), "--float-onnx",
+                floatOnnx.toString(), "--int8", int8.toString()));
+        assertEquals(0, export.code, export.err);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        for (Path onnx : List.of(qdq, floatOnnx)) {
+            assertTrue(Files.size(onnx) > 0, onnx.toString());
+            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+                 OrtSession session = env.createSession(onnx.toString(), options)) {
+                TensorInfo in = (TensorInfo) session.getInputInfo().get(OnnxExporter.INPUT).getInfo();
+                TensorInfo out = (TensorInfo) session.getOutputInfo().get(OnnxExporter.OUTPUT).getInfo();
+                assertArrayEquals(new long[] {-1, 1, 28, 28}, in.getShape(), onnx.toString());
+                assertArrayEquals(new long[] {-1, 10}, out.getShape(), onnx.toString());
+            }
+        }
+        assertArrayEquals(new int[] {10}, Int8Model.load(int8).outputShape());
+
+        Run notACheckpoint = run(List.of("export", int8.toString(), "--onnx", qdq.toString()));
+        assertEquals(2, notACheckpoint.code, notACheckpoint.err);
+        assertTrue(notACheckpoint.err.contains("is not a checkpoint"), notACheckpoint.err);
+        Run floatCheckpoint = run(List.of("export", run.resolve("float.zip").toString(), "--onnx", qdq.toString()));
+        assertEquals(2, floatCheckpoint.code, floatCheckpoint.err);
+        assertTrue(floatCheckpoint.err.contains("holds a float network"), floatCheckpoint.err);
+    }
+
+    /**
+     * ResNet-20 end to end on real CIFAR-10: 19 convolutions with BatchNorm folded, residual adds with
+     * 1x1 projection shortcuts, global average pooling. 128 images train it only a little, so the
+     * test checks the path and the files, and that the int8 model computes what the QAT network does
+     * on most images (barely trained logits are near ties, and 1-LSB differences compound over 19
+     * layers; a trained network agrees far more often).
+     */
+    @Test
+    void cifar10Resnet20ShortRunExportsAndEvaluatesInt8(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        Run r = run(List.of("cifar10", "--model", "resnet20", "--output", out.toString(), "--train-subset", "128",
+                "--test-subset", "64", "--batch-size", "32", "--epochs", "1", "--qat-epochs", "1",
+                "--observe-iterations", "2"));
+        assertEquals(0, r.code, r.err);
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals("cifar10", json.get("dataset").asText());
+        assertEquals("resnet20", json.get("model").asText());
+        assertTrue(json.has("int8"), json.toString());
+        assertTrue(json.at("/int8/agreement_with_qat").asDouble() >= 0.5, json.at("/int8").toString());
+        Int8Model model = Int8Model.load(out.resolve("model.q8"));
+        assertArrayEquals(new int[] {3, 32, 32}, model.inputShape());
+        long convs = model.ops().stream().filter(op -> op.kind() == OpInfo.Kind.CONV2D).count();
+        assertEquals(19 + 2, convs, "19 3x3 convolutions and 2 projection shortcuts");
+        assertEquals(9, model.ops().stream().filter(op -> op.kind() == OpInfo.Kind.ADD).count());
+        assertTrue(Files.size(out.resolve("report.html")) > 0);
     }
 
     @Test
@@ -136,6 +233,8 @@ class QatCliTest {
                 List.of("eval", "missing.q8", "--dataset", "mnist"),
                 List.of("eval", "missing.q8"),
                 List.of("inspect"),
+                List.of("export", "no-such-run", "--onnx", "x.onnx"),
+                List.of("export", "no-such-run"),
                 List.of("no-such-command"))) {
             Run r = run(args);
             assertEquals(2, r.code, args + " -> " + r.err);
@@ -147,7 +246,7 @@ class QatCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String command : List.of("data", "mnist", "cifar10", "quantize", "eval", "inspect")) {
+        for (String command : List.of("data", "mnist", "cifar10", "quantize", "eval", "inspect", "export")) {
             Run r = run(List.of(command, "--help"));
             assertEquals(0, r.code, command);
             assertTrue(r.out.contains("Usage: qat " + command), r.out);

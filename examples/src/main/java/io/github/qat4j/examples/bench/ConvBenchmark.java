@@ -17,8 +17,17 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * One int8 convolution of LeNet through the public API (im2col, GEMM, requantization, one image,
- * one core): conv1 20x1x5x5 on 28x28 (288,000 MACs) and conv2 50x20x5x5 on 12x12 (1,600,000 MACs).
+ * One int8 convolution through the public API (im2col, GEMM, requantization, one image, one core)
+ * at the shapes of the project's models, with the Vector API kernels and the scalar reference.
+ * GMAC/s = MACs / (microseconds per op) / 1000, with the MACs per shape listed below.
+ *
+ * <ul>
+ *   <li>{@code lenet_conv1}: 20x1x5x5 on 28x28, no padding: 288,000 MACs;
+ *   <li>{@code lenet_conv2}: 50x20x5x5 on 12x12: 1,600,000 MACs;
+ *   <li>{@code resnet_stage1}: 16x16x3x3 on 32x32, padding 1: 2,359,296 MACs;
+ *   <li>{@code resnet_stage2}: 32x32x3x3 on 16x16, padding 1: 2,359,296 MACs;
+ *   <li>{@code resnet_stage3}: 64x64x3x3 on 8x8, padding 1: 2,359,296 MACs.
+ * </ul>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -26,29 +35,43 @@ import org.openjdk.jmh.annotations.State;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class ConvBenchmark {
 
-  @Param({"conv1", "conv2"})
+  @Param({"lenet_conv1", "lenet_conv2", "resnet_stage1", "resnet_stage2", "resnet_stage3"})
   public String layer;
+
+  @Param({"vector", "scalar"})
+  public String kernels;
 
   private Int8Model model;
   private byte[] image;
 
   @Setup(Level.Trial)
   public void setUp() {
-    boolean first = layer.equals("conv1");
-    int in = first ? 1 : 20;
-    int size = first ? 28 : 12;
-    int out = first ? 20 : 50;
+    // in channels, size, out channels, kernel, padding
+    int[] shape = switch (layer) {
+      case "lenet_conv1" -> new int[] {1, 28, 20, 5, 0};
+      case "lenet_conv2" -> new int[] {20, 12, 50, 5, 0};
+      case "resnet_stage1" -> new int[] {16, 32, 16, 3, 1};
+      case "resnet_stage2" -> new int[] {32, 16, 32, 3, 1};
+      case "resnet_stage3" -> new int[] {64, 8, 64, 3, 1};
+      default -> throw new IllegalArgumentException(layer);
+    };
+    int in = shape[0];
+    int size = shape[1];
+    int out = shape[2];
+    int k = shape[3];
+    int pad = shape[4];
     Random rnd = new Random(2);
-    byte[] w = new byte[out * in * 25];
+    byte[] w = new byte[out * in * k * k];
     for (int i = 0; i < w.length; i++) {
       w[i] = (byte) (rnd.nextInt(255) - 127);
     }
     float[] scales = new float[out];
     java.util.Arrays.fill(scales, 0.01f);
-    model = Int8Model.builder(new int[] {in, size, size}, new TensorQuantization(0.02f, 3, 8))
-        .conv2d(layer, w, new int[] {out, in, 5, 5}, 8, scales, new float[out], new int[] {1, 1},
-            new int[] {0, 0, 0, 0}, new int[] {1, 1}, 1, new TensorQuantization(0.05f, 0, 8), Activation.RELU)
+    Int8Model vector = Int8Model.builder(new int[] {in, size, size}, new TensorQuantization(0.02f, 3, 8))
+        .conv2d(layer, w, new int[] {out, in, k, k}, 8, scales, new float[out], new int[] {1, 1},
+            new int[] {pad, pad, pad, pad}, new int[] {1, 1}, 1, new TensorQuantization(0.05f, 0, 8), Activation.RELU)
         .build();
+    model = kernels.equals("vector") ? vector : vector.withScalarKernels();
     image = new byte[in * size * size];
     rnd.nextBytes(image);
   }

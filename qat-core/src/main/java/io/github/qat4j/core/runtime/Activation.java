@@ -1,6 +1,7 @@
 package io.github.qat4j.core.runtime;
 
 import io.github.qat4j.core.quant.FakeQuant;
+import java.util.Arrays;
 
 /**
  * The activation fused into a quantized op's output clamp, as TFLite's
@@ -23,5 +24,19 @@ public enum Activation {
       case RELU -> new int[] {zero, qmax};
       case RELU6 -> new int[] {zero, six};
     };
+  }
+
+  /**
+   * The activation whose clamp on {@code output} is {@code [min, max]}, or null if none is. Where
+   * clamps coincide the one found first in RELU, RELU6, NONE is returned: a ReLU6 whose range ends
+   * below 6 and an op without activation whose range starts at 0 act as a ReLU.
+   */
+  static Activation ofClamp(TensorQuantization output, int min, int max) {
+    for (Activation a : new Activation[] {RELU, RELU6, NONE}) {
+      if (Arrays.equals(a.clamp(output), new int[] {min, max})) {
+        return a;
+      }
+    }
+    return null;
   }
 }

@@ -1,6 +1,7 @@
 package io.github.qat4j.core.runtime;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -70,7 +71,7 @@ final class Executor {
         int pixels = out.dim(1) * out.dim(2);
         convAcc = Math.max(convAcc, (long) pixels * c.outChannels());
         if (!c.depthwise()) {
-          cols = Math.max(cols, (long) pixels * c.inChannels() * c.kH() * c.kW());
+          cols = Math.max(cols, (long) kernels.pixelStride(pixels) * c.inChannels() * c.kH() * c.kW());
         }
       } else if (ops.get(i) instanceof Op.Dense) {
         denseN = Math.max(denseN, out.size());
@@ -177,16 +178,17 @@ final class Executor {
         return (s, images) -> {
           for (int b = 0; b < images; b++) {
             kernels.depthwiseConv(s.slots[src], b * inSize, g, multiplier, w, stage.bias, pad, s.acc);
-            stage.apply(s, pixels, c.outChannels(), true, s.slots[dst], b * outSize);
+            stage.apply(s, c.outChannels(), pixels, true, s.slots[dst], b * outSize);
           }
         };
       }
-      PackedWeights w = kernels.packWeights(c.weights(), c.outChannels(), k);
+      PackedWeights w = kernels.packConvWeights(c.weights(), c.outChannels(), k);
+      int stride = kernels.pixelStride(pixels);
       return (s, images) -> {
         for (int b = 0; b < images; b++) {
-          kernels.im2col(s.slots[src], b * inSize, g, pad, s.cols);
-          kernels.gemm(s.cols, 0, pixels, w, stage.bias, s.acc);
-          stage.apply(s, pixels, c.outChannels(), true, s.slots[dst], b * outSize);
+          kernels.im2col(s.slots[src], b * inSize, g, pad, s.cols, stride);
+          kernels.convGemm(s.cols, pixels, stride, w, stage.bias, s.acc);
+          stage.apply(s, c.outChannels(), pixels, true, s.slots[dst], b * outSize);
         }
       };
     }
@@ -247,19 +249,22 @@ final class Executor {
       this.outputScale = output instanceof Op.Dequantized d ? d.outputScale() : null;
     }
 
-    /** {@code acc} is {@code [m][n]} with channel {@code n}; {@code transpose} for NCHW (m = pixels). */
-    void apply(Scratch s, int m, int n, boolean transpose, byte[] out, int outOffset) {
+    /**
+     * {@code acc} is {@code [rows][cols]}, the layout of the output; the channel is the row when
+     * {@code channelPerRow} (a convolution's {@code [channel][pixel]}), else the column.
+     */
+    void apply(Scratch s, int rows, int cols, boolean channelPerRow, byte[] out, int outOffset) {
       if (requantized != null) {
         Op.Requantized r = requantized;
-        kernels.requantize(s.acc, m, n, transpose, r.outputMultiplier(), r.outputShift(),
+        kernels.requantize(s.acc, rows, cols, channelPerRow, r.outputMultiplier(), r.outputShift(),
             r.quantization().zeroPoint() - 128, r.quantizedActivationMin() - 128, r.quantizedActivationMax() - 128,
             out, outOffset);
         return;
       }
       // outOffset counts bytes of the int8 tensor; the logits buffer has the same layout in floats.
-      for (int i = 0; i < m; i++) {
-        for (int j = 0; j < n; j++) {
-          s.logits[outOffset + (transpose ? j * m + i : i * n + j)] = s.acc[i * n + j] * outputScale[j];
+      for (int i = 0; i < rows; i++) {
+        for (int j = 0; j < cols; j++) {
+          s.logits[outOffset + i * cols + j] = s.acc[i * cols + j] * outputScale[channelPerRow ? i : j];
         }
       }
     }
@@ -267,19 +272,6 @@ final class Executor {
 
   /** The int32 accumulators of a dequantizing last op for image 0 of the last run, in NCHW order. */
   int[] lastAccumulators(Scratch s) {
-    TensorInfo out = graph.output();
-    int[] result = new int[out.size()];
-    if (out.spatial()) {
-      int channels = out.dim(0);
-      int pixels = out.dim(1) * out.dim(2);
-      for (int p = 0; p < pixels; p++) {
-        for (int c = 0; c < channels; c++) {
-          result[c * pixels + p] = s.acc[p * channels + c];
-        }
-      }
-    } else {
-      System.arraycopy(s.acc, 0, result, 0, result.length);
-    }
-    return result;
+    return Arrays.copyOf(s.acc, graph.output().size());
   }
 }

@@ -18,6 +18,9 @@ interface Int8Kernels {
    */
   int ROW_SLACK = 64;
 
+  /** What these kernels are, for logs and reports: {@code "scalar"} or {@code "Vector API, ..."}. */
+  String name();
+
   /** Rearranges weights {@code [n][k]} (row-major) for {@link #gemm}; done once at load. */
   PackedWeights packWeights(byte[] weights, int n, int k);
 
@@ -29,27 +32,43 @@ interface Int8Kernels {
   void gemm(byte[] a, int aOffset, int m, PackedWeights w, int[] bias, int[] acc);
 
   /**
-   * TFLite's per-channel output stage: {@code clamp(MultiplyByQuantizedMultiplier(acc,
-   * output_multiplier[j], output_shift[j]) + output_offset, quantized_activation_min,
-   * quantized_activation_max)} for {@code acc} laid out {@code [m][n]} with channel {@code j}; the
-   * result goes to {@code out[i * n + j]}, or to {@code out[j * m + i]} when {@code transpose}
-   * (GEMM rows are pixels, NCHW wants channels first).
+   * TFLite's per-channel output stage: {@code out[outOffset + i * cols + j] =
+   * clamp(MultiplyByQuantizedMultiplier(acc[i * cols + j], output_multiplier[c], output_shift[c]) +
+   * output_offset, quantized_activation_min, quantized_activation_max)} with channel {@code c = i}
+   * when {@code channelPerRow} (a convolution's {@code [channel][pixel]}) and {@code c = j}
+   * otherwise (a dense layer's {@code [image][feature]}).
    */
-  void requantize(int[] acc, int m, int n, boolean transpose, int[] outputMultiplier, int[] outputShift,
+  void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier, int[] outputShift,
       int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out, int outOffset);
 
   /**
-   * Lays out every receptive field of one image {@code in[c][h][w]} as a row {@code [c][ky][kx]}
-   * of {@code cols[outPixel][k]}, filling padding with {@code padValue} (the input zero point, so
-   * it contributes nothing once the zero-point correction folded into the bias is applied).
+   * Row length of an {@link #im2col} buffer for {@code pixels} output pixels: at least {@code
+   * pixels}; {@link #convGemm} may read (and ignore) the bytes between the two.
    */
-  void im2col(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] cols);
+  int pixelStride(int pixels);
+
+  /**
+   * Lays out the receptive fields of one image {@code in[c][h][w]} channel-major: row {@code kk =
+   * (c, ky, kx)} of {@code cols} holds, at {@code kk * pixelStride + p}, the input that tap sees
+   * for output pixel {@code p}, or {@code padValue} in the padding (the input zero point, so it
+   * contributes nothing once the zero-point correction folded into the bias is applied).
+   */
+  void im2col(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] cols, int pixelStride);
+
+  /** Rearranges convolution weights {@code [n][k]} (row-major) for {@link #convGemm}; done once at load. */
+  PackedWeights packConvWeights(byte[] weights, int n, int k);
+
+  /**
+   * A convolution as a GEMM over {@link #im2col}'s columns: {@code acc[j * pixels + p] = bias[j] +
+   * sum_kk cols[kk * pixelStride + p] * w[j][kk]}, so the accumulators are already {@code
+   * [channel][pixel]}, the NCHW order of the output.
+   */
+  void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc);
 
   /**
    * Depthwise convolution of one image: output channel {@code oc = ic * depthMultiplier + m} sees
    * only input channel {@code ic}; weights {@code [oc][ky][kx]}; padding reads {@code padValue}.
-   * Writes {@code acc[outPixel * outChannels + oc] = bias[oc] + sum in * w}, the layout
-   * {@link #requantize} transposes.
+   * Writes {@code acc[oc * outPixels + outPixel] = bias[oc] + sum in * w}, as {@link #convGemm} does.
    */
   void depthwiseConv(byte[] in, int inOffset, ConvGeometry g, int depthMultiplier, byte[] weights,
       int[] bias, byte padValue, int[] acc);

@@ -27,7 +27,7 @@ final class Int8KernelsProvider {
     }
     try {
       Int8Kernels kernels = new PanamaInt8Kernels();
-      LOG.log(Level.INFO, "int8 runtime uses the Vector API kernels: " + PanamaInt8Kernels.describe());
+      LOG.log(Level.INFO, "int8 runtime kernels: " + kernels.name());
       return kernels;
     } catch (LinkageError | UnsupportedOperationException e) {
       // LinkageError: the module is in the layer but not readable by this (unnamed) module.

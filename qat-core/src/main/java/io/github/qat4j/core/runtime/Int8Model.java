@@ -30,6 +30,7 @@ import java.util.stream.IntStream;
 public final class Int8Model {
 
   private final Graph graph;
+  private final Int8Kernels kernels;
   private final Executor executor;
   private final ThreadLocal<Executor.Scratch> scratch;
 
@@ -39,6 +40,7 @@ public final class Int8Model {
 
   Int8Model(Graph graph, Int8Kernels kernels) {
     this.graph = graph;
+    this.kernels = kernels;
     this.executor = new Executor(graph, kernels);
     this.scratch = new ThreadLocal<>();
   }
@@ -60,6 +62,19 @@ public final class Int8Model {
   /** A builder for a model whose input has {@code shape} ({@code [c, h, w]} or {@code [n]}) and quantization. */
   public static Int8ModelBuilder builder(int[] inputShape, TensorQuantization inputQuantization) {
     return new Int8ModelBuilder(new TensorInfo(inputShape, inputQuantization));
+  }
+
+  /**
+   * This model on the scalar reference kernels, for comparing them with the Vector API ones in one
+   * JVM: the same graph, the same outputs bit for bit, more slowly.
+   */
+  public Int8Model withScalarKernels() {
+    return new Int8Model(graph, new ScalarInt8Kernels());
+  }
+
+  /** The kernels this model runs on: {@code "scalar"} or {@code "Vector API, ..."} with the vector size. */
+  public String kernels() {
+    return kernels.name();
   }
 
   Graph graphForTests() {
@@ -95,6 +110,20 @@ public final class Int8Model {
       names.add(op.name());
     }
     return List.copyOf(names);
+  }
+
+  /** What each op is, in execution order; derived from the graph on each call. */
+  public List<OpInfo> ops() {
+    List<OpInfo> ops = new ArrayList<>();
+    for (int i = 0; i < graph.ops().size(); i++) {
+      ops.add(OpInfo.of(graph, i));
+    }
+    return List.copyOf(ops);
+  }
+
+  /** Whether a softmax (in float) follows the last op. */
+  public boolean softmax() {
+    return graph.softmax();
   }
 
   /** Output (probabilities after softmax, else logits or dequantized values) for one input in NCHW order. */

@@ -48,42 +48,49 @@ final class ModelFormat {
     input.quantization(graph.input().quantization());
     input.writeTo(file, INPUT);
     for (Op op : graph.ops()) {
-      Section s = new Section();
-      s.string(op.name());
-      for (int id : op.inputs()) {
-        s.i32(id);
-      }
-      int tag;
-      if (op instanceof Op.Conv2D c) {
-        s.i32(c.inChannels(), c.outChannels(), c.kH(), c.kW(), c.strideH(), c.strideW(), c.padTop(), c.padLeft(),
-            c.padBottom(), c.padRight(), c.dilationH(), c.dilationW(), c.groups());
-        s.layer(c.weightBits(), c.weights(), c.weightScale(), c.bias(), c.output());
-        tag = CONV2D;
-      } else if (op instanceof Op.Dense d) {
-        s.i32(d.inFeatures(), d.outFeatures());
-        s.layer(d.weightBits(), d.weights(), d.weightScale(), d.bias(), d.output());
-        tag = DENSE;
-      } else if (op instanceof Op.Pool p) {
-        s.i32(p.kH(), p.kW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight());
-        tag = p.average() ? AVG_POOL : MAX_POOL;
-      } else if (op instanceof Op.GlobalAvgPool) {
-        tag = GLOBAL_AVG_POOL;
-      } else if (op instanceof Op.Add a) {
-        s.quantization(a.quantization());
-        s.i32(a.quantizedActivationMin(), a.quantizedActivationMax(), a.leftShift(), a.input1Multiplier(),
-            a.input1Shift(), a.input2Multiplier(), a.input2Shift(), a.outputMultiplier(), a.outputShift());
-        tag = ADD;
-      } else {
-        s.shape(((Op.Reshape) op).shape());
-        tag = RESHAPE;
-      }
-      s.writeTo(file, tag);
+      file.writeBytes(opSection(op));
     }
     Section output = new Section();
     output.u8(graph.softmax() ? 1 : 0);
     output.writeTo(file, OUTPUT);
     new Section().writeTo(file, END);
     return file.toByteArray();
+  }
+
+  /** The section of {@code op} in the file, framing included. */
+  static byte[] opSection(Op op) {
+    Section s = new Section();
+    s.string(op.name());
+    for (int id : op.inputs()) {
+      s.i32(id);
+    }
+    int tag;
+    if (op instanceof Op.Conv2D c) {
+      s.i32(c.inChannels(), c.outChannels(), c.kH(), c.kW(), c.strideH(), c.strideW(), c.padTop(), c.padLeft(),
+          c.padBottom(), c.padRight(), c.dilationH(), c.dilationW(), c.groups());
+      s.layer(c.weightBits(), c.weights(), c.weightScale(), c.bias(), c.output());
+      tag = CONV2D;
+    } else if (op instanceof Op.Dense d) {
+      s.i32(d.inFeatures(), d.outFeatures());
+      s.layer(d.weightBits(), d.weights(), d.weightScale(), d.bias(), d.output());
+      tag = DENSE;
+    } else if (op instanceof Op.Pool p) {
+      s.i32(p.kH(), p.kW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight());
+      tag = p.average() ? AVG_POOL : MAX_POOL;
+    } else if (op instanceof Op.GlobalAvgPool) {
+      tag = GLOBAL_AVG_POOL;
+    } else if (op instanceof Op.Add a) {
+      s.quantization(a.quantization());
+      s.i32(a.quantizedActivationMin(), a.quantizedActivationMax(), a.leftShift(), a.input1Multiplier(),
+          a.input1Shift(), a.input2Multiplier(), a.input2Shift(), a.outputMultiplier(), a.outputShift());
+      tag = ADD;
+    } else {
+      s.shape(((Op.Reshape) op).shape());
+      tag = RESHAPE;
+    }
+    ByteArrayOutputStream section = new ByteArrayOutputStream();
+    s.writeTo(section, tag);
+    return section.toByteArray();
   }
 
   private static byte[] le(int v) {

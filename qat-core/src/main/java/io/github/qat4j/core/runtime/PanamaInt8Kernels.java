@@ -1,7 +1,10 @@
 package io.github.qat4j.core.runtime;
 
+import io.github.qat4j.core.quant.Requantization;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -21,6 +24,13 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
   private static final int LANES = INT.length();
   /** Weight rows per register tile. */
   private static final int NR = 4;
+  /** Requantization works in 64-bit lanes, as TFLite's MultiplyByQuantizedMultiplier does. */
+  private static final VectorSpecies<Long> LONG = LongVector.SPECIES_PREFERRED;
+  /** As many ints and bytes as LONG has lanes; no byte species is narrower than 64 bits. */
+  private static final VectorSpecies<Integer> INT_OF_LONG =
+      VectorSpecies.of(int.class, VectorShape.forBitSize(LONG.length() * Integer.SIZE));
+  private static final VectorSpecies<Byte> BYTE_OF_LONG = LONG.length() * Byte.SIZE >= 64
+      ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LONG.length() * Byte.SIZE)) : null;
   /** Left-hand side bytes kept hot per block of rows, well inside a 32-48 KiB L1. */
   private static final int A_BLOCK_BYTES = 16 * 1024;
 
@@ -31,8 +41,9 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     }
   }
 
-  static String describe() {
-    return INT.vectorBitSize() + "-bit int vectors (" + LANES + " lanes)";
+  @Override
+  public String name() {
+    return "Vector API, " + INT.vectorBitSize() + "-bit int vectors (" + LANES + " lanes)";
   }
 
   private static int paddedK(int k) {
@@ -144,6 +155,169 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     }
     store(acc, c0, j, n, bias, s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD),
         s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD));
+  }
+
+  /**
+   * A convolution's rows (one channel each, so one multiplier and shift per row) in LONG-sized
+   * steps, each lane computed as {@link io.github.qat4j.core.quant.Requantization
+   * #multiplyByQuantizedMultiplier} does; dense outputs (a channel per column) and narrow vectors
+   * take the scalar loop.
+   */
+  @Override
+  public void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier,
+      int[] outputShift, int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out,
+      int outOffset) {
+    if (!channelPerRow || BYTE_OF_LONG == null) {
+      super.requantize(acc, rows, cols, channelPerRow, outputMultiplier, outputShift, outputOffset,
+          quantizedActivationMin, quantizedActivationMax, out, outOffset);
+      return;
+    }
+    int lanes = LONG.length();
+    for (int i = 0; i < rows; i++) {
+      int multiplier = outputMultiplier[i];
+      int shift = outputShift[i];
+      int row = i * cols;
+      int j = 0;
+      if (multiplier != Integer.MIN_VALUE) { // MIN_VALUE saturates one product; leave it to the scalar loop
+        for (; j + lanes <= cols; j += lanes) {
+          LongVector x = (LongVector) IntVector.fromArray(INT_OF_LONG, acc, row + j)
+              .convertShape(VectorOperators.I2L, LONG, 0);
+          LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift)
+              .add(outputOffset).max(quantizedActivationMin).min(quantizedActivationMax);
+          ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, outOffset + row + j);
+        }
+      }
+      for (; j < cols; j++) {
+        int v = Requantization.multiplyByQuantizedMultiplier(acc[row + j], multiplier, shift) + outputOffset;
+        out[outOffset + row + j] = (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
+      }
+    }
+  }
+
+  /**
+   * TFLite's {@code MultiplyByQuantizedMultiplier} on int32 values held in long lanes: the
+   * saturating left shift, the rounding doubling high multiply (no lane can hit its one saturating
+   * case, since the caller excludes a multiplier of {@code Integer.MIN_VALUE}), and the rounding
+   * right shift, ties away from zero.
+   */
+  private static LongVector multiplyByQuantizedMultiplier(LongVector x, int multiplier, int shift) {
+    int left = Math.max(shift, 0);
+    int right = Math.max(-shift, 0);
+    if (left > 0) {
+      x = x.lanewise(VectorOperators.LSHL, left).max(Integer.MIN_VALUE).min(Integer.MAX_VALUE);
+    }
+    LongVector ab = x.mul(multiplier);
+    VectorMask<Long> negative = ab.compare(VectorOperators.LT, 0);
+    LongVector nudged = ab.add(LongVector.broadcast(LONG, 1L << 30).blend(1 - (1L << 30), negative));
+    // Division by 2^31 truncating towards zero: add 2^31 - 1 before the arithmetic shift when negative.
+    VectorMask<Long> nudgedNegative = nudged.compare(VectorOperators.LT, 0);
+    LongVector high = nudged.add(LongVector.zero(LONG).blend((1L << 31) - 1, nudgedNegative))
+        .lanewise(VectorOperators.ASHR, 31);
+    if (right == 0) {
+      return high;
+    }
+    long mask = (1L << right) - 1;
+    LongVector threshold = LongVector.broadcast(LONG, mask >> 1)
+        .blend((mask >> 1) + 1, high.compare(VectorOperators.LT, 0));
+    LongVector remainder = high.and(mask);
+    LongVector rounded = high.lanewise(VectorOperators.ASHR, right);
+    return rounded.add(LongVector.zero(LONG).blend(1, remainder.compare(VectorOperators.GT, threshold)));
+  }
+
+  /** Two int vectors of pixels per register tile of {@link #convGemm}. */
+  @Override
+  public int pixelStride(int pixels) {
+    return (pixels + 2 * LANES - 1) / (2 * LANES) * (2 * LANES);
+  }
+
+  /**
+   * Blocks of {@link #NR} rows, k-major inside a block: the NR weights of one tap follow each
+   * other, so {@link #convGemm} reads them strictly sequentially. n is zero-padded to a multiple
+   * of NR (the padded rows' results are never stored).
+   */
+  @Override
+  public PackedWeights packConvWeights(byte[] weights, int n, int k) {
+    checkWeights(weights, n, k);
+    int blocks = (n + NR - 1) / NR;
+    if ((long) blocks * NR * k > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("weights too large to pack: " + n + " x " + k);
+    }
+    byte[] packed = new byte[blocks * NR * k];
+    for (int j = 0; j < n; j++) {
+      for (int kk = 0; kk < k; kk++) {
+        packed[(j / NR) * NR * k + kk * NR + j % NR] = weights[j * k + kk];
+      }
+    }
+    return new PackedWeights(packed, n, k);
+  }
+
+  /**
+   * Vectorized along pixels: a tile is two int vectors of pixels times four channels, each tap
+   * adds a column slice times a broadcast weight, so no lane reductions are needed and the sums
+   * land in {@code [channel][pixel]} order. A block of 2 * LANES pixel columns (k rows of them)
+   * stays in L1 while every weight block passes.
+   */
+  @Override
+  public void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc) {
+    int n = w.n();
+    int k = w.k();
+    byte[] wd = w.data();
+    for (int p = 0; p < pixels; p += 2 * LANES) {
+      for (int j = 0; j < n; j += NR) {
+        convTile(cols, p, pixelStride, wd, j * k, k, bias, j, n, acc, pixels);
+      }
+    }
+  }
+
+  /**
+   * One tile, with its stores written out: passing the vectors to a helper that the JIT does not
+   * inline makes it box them, which cost more than the multiply-adds.
+   */
+  private static void convTile(byte[] cols, int p, int pixelStride, byte[] w, int wOffset, int k, int[] bias,
+      int j, int n, int[] acc, int pixels) {
+    IntVector s00 = IntVector.broadcast(INT, bias[j]);
+    IntVector s01 = IntVector.broadcast(INT, j + 1 < n ? bias[j + 1] : 0);
+    IntVector s02 = IntVector.broadcast(INT, j + 2 < n ? bias[j + 2] : 0);
+    IntVector s03 = IntVector.broadcast(INT, j + 3 < n ? bias[j + 3] : 0);
+    IntVector s10 = s00;
+    IntVector s11 = s01;
+    IntVector s12 = s02;
+    IntVector s13 = s03;
+    for (int kk = 0, c = p, wo = wOffset; kk < k; kk++, c += pixelStride, wo += NR) {
+      IntVector x0 = (IntVector) ByteVector.fromArray(BYTE, cols, c).convertShape(VectorOperators.B2I, INT, 0);
+      IntVector x1 = (IntVector) ByteVector.fromArray(BYTE, cols, c + LANES)
+          .convertShape(VectorOperators.B2I, INT, 0);
+      IntVector y = IntVector.broadcast(INT, w[wo]);
+      s00 = s00.add(x0.mul(y));
+      s10 = s10.add(x1.mul(y));
+      y = IntVector.broadcast(INT, w[wo + 1]);
+      s01 = s01.add(x0.mul(y));
+      s11 = s11.add(x1.mul(y));
+      y = IntVector.broadcast(INT, w[wo + 2]);
+      s02 = s02.add(x0.mul(y));
+      s12 = s12.add(x1.mul(y));
+      y = IntVector.broadcast(INT, w[wo + 3]);
+      s03 = s03.add(x0.mul(y));
+      s13 = s13.add(x1.mul(y));
+    }
+    // Masked stores cut off the pixels past the row's end (all lanes set but in the last block).
+    VectorMask<Integer> m0 = INT.indexInRange(p, pixels);
+    VectorMask<Integer> m1 = INT.indexInRange(p + LANES, pixels);
+    int row = j * pixels + p;
+    s00.intoArray(acc, row, m0);
+    s10.intoArray(acc, row + LANES, m1);
+    if (j + 1 < n) {
+      s01.intoArray(acc, row + pixels, m0);
+      s11.intoArray(acc, row + pixels + LANES, m1);
+    }
+    if (j + 2 < n) {
+      s02.intoArray(acc, row + 2 * pixels, m0);
+      s12.intoArray(acc, row + 2 * pixels + LANES, m1);
+    }
+    if (j + 3 < n) {
+      s03.intoArray(acc, row + 3 * pixels, m0);
+      s13.intoArray(acc, row + 3 * pixels + LANES, m1);
+    }
   }
 
   /** Writes the tile's sums for the columns j..j+3 that exist (n need not be a multiple of NR). */

@@ -8,6 +8,11 @@ import io.github.qat4j.core.quant.Requantization;
  */
 class ScalarInt8Kernels implements Int8Kernels {
 
+  @Override
+  public String name() {
+    return "scalar";
+  }
+
   /** Row-major {@code [n][k]}, unchanged: the loops below read it in that order. */
   @Override
   public PackedWeights packWeights(byte[] weights, int n, int k) {
@@ -40,38 +45,85 @@ class ScalarInt8Kernels implements Int8Kernels {
   }
 
   @Override
-  public void requantize(int[] acc, int m, int n, boolean transpose, int[] outputMultiplier,
+  public void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier,
       int[] outputShift, int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out,
       int outOffset) {
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < n; j++) {
-        int v = Requantization.multiplyByQuantizedMultiplier(acc[i * n + j], outputMultiplier[j], outputShift[j])
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < cols; j++) {
+        int c = channelPerRow ? i : j;
+        int v = Requantization.multiplyByQuantizedMultiplier(acc[i * cols + j], outputMultiplier[c], outputShift[c])
             + outputOffset;
-        v = Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
-        out[outOffset + (transpose ? j * m + i : i * n + j)] = (byte) v;
+        out[outOffset + i * cols + j] = (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
       }
     }
   }
 
   @Override
-  public void im2col(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] cols) {
+  public int pixelStride(int pixels) {
+    return pixels;
+  }
+
+  /**
+   * Row by row: for each tap {@code (c, ky, kx)} the output columns whose input column lies inside
+   * the image are one range, computed once per tap; the rest of the row is padding. Plain loops:
+   * rows are a few to a few dozen bytes, too short for arraycopy's call to pay.
+   */
+  @Override
+  public void im2col(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] cols, int pixelStride) {
     int outH = g.outH();
     int outW = g.outW();
-    int k = g.inChannels() * g.kH() * g.kW();
-    for (int oy = 0; oy < outH; oy++) {
-      for (int ox = 0; ox < outW; ox++) {
-        int dst = (oy * outW + ox) * k;
-        for (int c = 0; c < g.inChannels(); c++) {
-          int plane = inOffset + c * g.inPlane();
-          for (int ky = 0; ky < g.kH(); ky++) {
+    int inH = g.inH();
+    int inW = g.inW();
+    int sw = g.strideW();
+    int row = 0;
+    for (int c = 0; c < g.inChannels(); c++) {
+      int plane = inOffset + c * g.inPlane();
+      for (int ky = 0; ky < g.kH(); ky++) {
+        for (int kx = 0; kx < g.kW(); kx++, row++) {
+          int dx = kx * g.dilationW() - g.padLeft();
+          // Output columns ox with 0 <= ox * sw + dx < inW.
+          int from = Math.min(outW, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
+          int to = Math.max(from, Math.min(outW, inW - dx <= 0 ? 0 : (inW - dx - 1) / sw + 1));
+          int dst = row * pixelStride;
+          for (int oy = 0; oy < outH; oy++, dst += outW) {
             int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH();
-            for (int kx = 0; kx < g.kW(); kx++) {
-              int ix = ox * g.strideW() - g.padLeft() + kx * g.dilationW();
-              boolean inside = iy >= 0 && iy < g.inH() && ix >= 0 && ix < g.inW();
-              cols[dst++] = inside ? in[plane + iy * g.inW() + ix] : padValue;
+            boolean rowInside = iy >= 0 && iy < inH;
+            int rowFrom = rowInside ? from : outW;
+            int rowTo = rowInside ? to : outW;
+            int ox = 0;
+            for (; ox < rowFrom; ox++) {
+              cols[dst + ox] = padValue;
+            }
+            for (int src = plane + iy * inW + ox * sw + dx; ox < rowTo; ox++, src += sw) {
+              cols[dst + ox] = in[src];
+            }
+            for (; ox < outW; ox++) {
+              cols[dst + ox] = padValue;
             }
           }
         }
+      }
+    }
+  }
+
+  /** Row-major {@code [n][k]}, unchanged, as {@link #packWeights}. */
+  @Override
+  public PackedWeights packConvWeights(byte[] weights, int n, int k) {
+    return packWeights(weights, n, k);
+  }
+
+  @Override
+  public void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc) {
+    int n = w.n();
+    int k = w.k();
+    byte[] wd = w.data();
+    for (int j = 0; j < n; j++) {
+      for (int p = 0; p < pixels; p++) {
+        int sum = bias[j];
+        for (int kk = 0; kk < k; kk++) {
+          sum += cols[kk * pixelStride + p] * wd[j * k + kk];
+        }
+        acc[j * pixels + p] = sum;
       }
     }
   }
@@ -97,7 +149,7 @@ class ScalarInt8Kernels implements Int8Kernels {
               sum += x * weights[oc * window + ky * g.kW() + kx];
             }
           }
-          acc[(oy * outW + ox) * outChannels + oc] = sum;
+          acc[(oc * outH + oy) * outW + ox] = sum;
         }
       }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.github.qat4j.core.quant.QuantizedMultiplier;
 import io.github.qat4j.core.quant.Requantization;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -58,28 +59,33 @@ class Int8KernelsTest {
   }
 
   @Test
-  void requantizeMatchesMultiplyByQuantizedMultiplier() {
+  void requantizeMatchesMultiplyByQuantizedMultiplierPerRowAndPerColumn() {
     Random rnd = new Random(2);
-    int m = 7;
-    int n = 5;
-    int[] acc = ints(rnd, m * n, 1 << 24);
-    int[] multiplier = new int[n];
-    int[] shift = new int[n];
-    for (int j = 0; j < n; j++) {
-      QuantizedMultiplier q = QuantizedMultiplier.of(Math.pow(2, -rnd.nextInt(20)) * rnd.nextDouble());
-      multiplier[j] = q.multiplier();
-      shift[j] = q.shift();
-    }
-    byte[] out = new byte[m * n];
-    byte[] outT = new byte[m * n];
-    scalar.requantize(acc, m, n, false, multiplier, shift, -5, -100, 90, out, 0);
-    panama.requantize(acc, m, n, true, multiplier, shift, -5, -100, 90, outT, 0);
-    for (int i = 0; i < m; i++) {
-      for (int j = 0; j < n; j++) {
-        int v = Requantization.multiplyByQuantizedMultiplier(acc[i * n + j], multiplier[j], shift[j]) - 5;
-        v = Math.max(-100, Math.min(90, v));
-        assertEquals(v, out[i * n + j]);
-        assertEquals(v, outT[j * m + i]);
+    for (int trial = 0; trial < 50; trial++) {
+      int rows = 1 + rnd.nextInt(9);
+      int cols = 1 + rnd.nextInt(70);
+      int channels = Math.max(rows, cols);
+      int[] acc = ints(rnd, rows * cols, trial % 5 == 0 ? Integer.MAX_VALUE / 2 : 1 << 24);
+      int[] multiplier = new int[channels];
+      int[] shift = new int[channels];
+      for (int c = 0; c < channels; c++) {
+        QuantizedMultiplier q = QuantizedMultiplier.of(Math.pow(2, 2 - rnd.nextInt(24)) * rnd.nextDouble());
+        multiplier[c] = q.multiplier();
+        shift[c] = q.shift();
+      }
+      for (boolean channelPerRow : new boolean[] {true, false}) {
+        for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
+          byte[] out = new byte[rows * cols + 3];
+          kernels.requantize(acc, rows, cols, channelPerRow, multiplier, shift, -5, -100, 90, out, 3);
+          for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+              int c = channelPerRow ? i : j;
+              int v = Requantization.multiplyByQuantizedMultiplier(acc[i * cols + j], multiplier[c], shift[c]) - 5;
+              assertEquals(Math.max(-100, Math.min(90, v)), out[3 + i * cols + j],
+                  kernels.getClass().getSimpleName() + " row " + i + " col " + j + " perRow " + channelPerRow);
+            }
+          }
+        }
       }
     }
   }
@@ -87,9 +93,10 @@ class Int8KernelsTest {
   @Test
   void convViaIm2colAndGemmMatchesSevenLoops() {
     Random rnd = new Random(3);
-    for (int trial = 0; trial < 200; trial++) {
-      ConvGeometry g = randomGeometry(rnd, true);
-      int cout = 1 + rnd.nextInt(6);
+    for (int trial = 0; trial < 300; trial++) {
+      // Mostly small shapes (every padding and tail case), some of a real network's size.
+      ConvGeometry g = trial % 10 == 9 ? largeGeometry(rnd) : randomGeometry(rnd, true);
+      int cout = 1 + rnd.nextInt(trial % 10 == 9 ? 40 : 6);
       int k = g.inChannels() * g.kH() * g.kW();
       byte[] in = activations(rnd, g.inChannels() * g.inPlane(), trial % 4 == 0);
       byte[] w = weights(rnd, cout * k, trial % 4 == 0);
@@ -97,13 +104,29 @@ class Int8KernelsTest {
       byte pad = (byte) (rnd.nextInt(256) - 128);
       int[] expected = naiveConv(in, g, cout, w, bias, pad);
       for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
-        byte[] cols = new byte[g.outPlane() * k + Int8Kernels.ROW_SLACK];
-        kernels.im2col(in, 0, g, pad, cols);
-        int[] acc = new int[g.outPlane() * cout];
-        kernels.gemm(cols, 0, g.outPlane(), kernels.packWeights(w, cout, k), bias, acc);
-        assertArrayEquals(expected, acc, g + " cout=" + cout + " " + kernels.getClass().getSimpleName());
+        int stride = kernels.pixelStride(g.outPlane());
+        byte[] cols = new byte[stride * k];
+        Arrays.fill(cols, (byte) 77); // what a previous image left: im2col must overwrite every used byte
+        kernels.im2col(in, 0, g, pad, cols, stride);
+        int[] acc = new int[g.outPlane() * cout + 5];
+        Arrays.fill(acc, 12345);
+        kernels.convGemm(cols, g.outPlane(), stride, kernels.packConvWeights(w, cout, k), bias, acc);
+        assertArrayEquals(expected, Arrays.copyOf(acc, expected.length),
+            g + " cout=" + cout + " " + kernels.getClass().getSimpleName());
+        for (int i = expected.length; i < acc.length; i++) {
+          assertEquals(12345, acc[i], "convGemm wrote past its output");
+        }
       }
     }
+  }
+
+  /** A convolution of ResNet's or LeNet's size: up to 16 channels, 3x3 or 5x5, 8 to 34 pixels a side. */
+  private static ConvGeometry largeGeometry(Random rnd) {
+    int k = rnd.nextBoolean() ? 3 : 5;
+    int size = 8 + rnd.nextInt(27);
+    int stride = 1 + rnd.nextInt(2);
+    int pad = rnd.nextInt(k / 2 + 1);
+    return new ConvGeometry(1 + rnd.nextInt(16), size, size, k, k, stride, stride, pad, pad, pad, pad, 1, 1);
   }
 
   @Test
@@ -187,7 +210,10 @@ class Int8KernelsTest {
     }
   }
 
-  /** The definition: seven nested loops over output channel, output row/column, input channel, window. */
+  /**
+   * The definition: seven nested loops over output channel, output row/column, input channel, window;
+   * the sums in NCHW order.
+   */
   static int[] naiveConv(byte[] in, ConvGeometry g, int cout, byte[] w, int[] bias, byte pad) {
     int outH = g.outH();
     int outW = g.outW();
@@ -207,7 +233,7 @@ class Int8KernelsTest {
               }
             }
           }
-          acc[(oy * outW + ox) * cout + oc] = sum;
+          acc[(oc * outH + oy) * outW + ox] = sum;
         }
       }
     }

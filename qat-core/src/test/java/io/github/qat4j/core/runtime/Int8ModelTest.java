@@ -170,4 +170,19 @@ class Int8ModelTest {
       pool.shutdown();
     }
   }
+
+  @Test
+  void scalarKernelsGiveTheSameOutputsBitForBit() {
+    Random rnd = new Random(14);
+    Int8Model model = RandomModels.lenet(rnd, 8).build();
+    Int8Model scalar = model.withScalarKernels();
+    assertEquals("scalar", scalar.kernels());
+    assertTrue(new Int8Model(model.graphForTests(), new PanamaInt8Kernels()).kernels().startsWith("Vector API, "));
+    assertEquals(model.opNames(), scalar.opNames());
+    int n = 20;
+    float[] inputs = RandomModels.floats(rnd, n * 784, 0f, 1f);
+    assertArrayEquals(model.predictBatch(inputs, n), scalar.predictBatch(inputs, n));
+    float[] one = java.util.Arrays.copyOf(inputs, 784);
+    assertArrayEquals(model.quantizedOutput("dense1", one), scalar.quantizedOutput("dense1", one));
+  }
 }
