@@ -14,7 +14,9 @@ import java.util.concurrent.Callable;
                 + "in the output directory), prepare it for quantization-aware training (BatchNorm folded), "
                 + "fine-tune it, export the int8 model and evaluate it with the runtime alone; write results.json "
                 + "and report.html.",
-                "The defaults are a short schedule; the full one is --epochs 30 --qat-epochs 3 (see the README)."})
+                "The defaults are a short schedule: 3 float epochs and 1 QAT epoch on 10,000 training images "
+                        + "(--train-subset 10000). The full one is --train-subset 50000 --epochs 30 --qat-epochs 3 "
+                        + "(see examples/README.md)."})
 final class Cifar10Command implements Callable<Integer> {
     enum Model {
         resnet8(1), resnet20(3);
@@ -36,7 +38,7 @@ final class Cifar10Command implements Callable<Integer> {
     static final class Defaults extends MapDefaults {
         Defaults() {
             super(Map.of("--epochs", "3", "--qat-epochs", "1", "--batch-size", "64", "--lr", "0.002",
-                    "--qat-lr", "0.0001", "--output", "runs/cifar10"));
+                    "--qat-lr", "0.0001", "--train-subset", "10000", "--output", "runs/cifar10"));
         }
     }
 

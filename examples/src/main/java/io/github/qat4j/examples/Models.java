@@ -20,26 +20,28 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-/** The float networks the pipelines train. */
-final class Models {
+/** The float networks the pipelines train (and the benchmarks time). */
+public final class Models {
     private Models() {
     }
 
     /**
-     * LeNet-5 as in DL4J's LeNetMNIST example: conv 5x5x20, max pool, conv 5x5x50, max pool,
-     * dense 500 ReLU, softmax 10.
+     * LeNet-5 with the sizes of DL4J's LeNetMNIST example: conv 5x5x20, max pool, conv 5x5x50, max
+     * pool, dense 500, softmax 10, with ReLU after the convolutions too and no L2. Measured with
+     * {@code qat mnist --epochs 2} (Adam 1e-3 decaying linearly): 98.70% against 98.14% for the
+     * example's identity convolutions, and 98.52% for identity with L2 5e-4 in three epochs.
+     * Takes {@code [batch, 1, 28, 28]}.
      */
-    static MultiLayerNetwork lenet(long seed, IUpdater updater) {
+    public static MultiLayerNetwork lenet(long seed, IUpdater updater) {
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
                 .seed(seed)
-                .l2(5e-4)
                 .weightInit(WeightInit.XAVIER)
                 .updater(updater)
                 .list()
                 .layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nIn(1).nOut(20)
-                        .activation(Activation.IDENTITY).build())
+                        .activation(Activation.RELU).build())
                 .layer(new SubsamplingLayer.Builder(PoolingType.MAX).name("pool1").kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(50).activation(Activation.IDENTITY).build())
+                .layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(50).activation(Activation.RELU).build())
                 .layer(new SubsamplingLayer.Builder(PoolingType.MAX).name("pool2").kernelSize(2, 2).stride(2, 2).build())
                 .layer(new DenseLayer.Builder().name("dense").activation(Activation.RELU).nOut(500).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD).name("output")
@@ -59,7 +61,7 @@ final class Models {
      * <p>Every convolution is followed by BatchNormalization and has no bias (BN's shift replaces
      * it), which is the pattern BN folding targets.
      */
-    static ComputationGraph resnet(int blocksPerStage, long seed, IUpdater updater) {
+    public static ComputationGraph resnet(int blocksPerStage, long seed, IUpdater updater) {
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .l2(5e-4)

@@ -79,10 +79,12 @@ final class PipelineOptions {
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Data root (default: $QAT4J_DATA_DIR or ~/.qat4j/datasets).")
     Path dataDir;
 
-    @Option(names = "--train-subset", paramLabel = "N", hidden = true, description = "Train on N images drawn with the seed.")
+    @Option(names = "--train-subset", paramLabel = "N",
+            description = "Train on N images drawn with the seed instead of the whole training set.")
     Integer trainSubset;
 
-    @Option(names = "--test-subset", paramLabel = "N", hidden = true, description = "Evaluate on the first N test images.")
+    @Option(names = "--test-subset", paramLabel = "N",
+            description = "Evaluate on the first N test images instead of all of them.")
     Integer testSubset;
 
     @Option(names = "--stop-after-epochs", paramLabel = "N", hidden = true, defaultValue = "-1",

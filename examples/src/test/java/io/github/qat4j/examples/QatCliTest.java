@@ -246,12 +246,12 @@ class QatCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String command : List.of("data", "mnist", "cifar10", "quantize", "eval", "inspect", "export")) {
+        for (String command : List.of("data", "mnist", "cifar10", "quantize", "eval", "inspect", "export", "bench")) {
             Run r = run(List.of(command, "--help"));
             assertEquals(0, r.code, command);
             assertTrue(r.out.contains("Usage: qat " + command), r.out);
         }
-        assertTrue(run(List.of("mnist", "--help")).out.contains("(default: 3)"), "per-command defaults are shown");
+        assertTrue(run(List.of("mnist", "--help")).out.contains("(default: 2)"), "per-command defaults are shown");
     }
 
     private static List<String> args(Path out, String... more) {

@@ -1,27 +1,18 @@
 package io.github.qat4j.examples.bench;
 
 import io.github.qat4j.core.runtime.Int8Model;
+import io.github.qat4j.examples.Models;
 import io.github.qat4j.layers.Int8Exporter;
 import io.github.qat4j.layers.Qat;
 import io.github.qat4j.layers.QatConfig;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -39,7 +30,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * LeNet-5 on 28x28 inputs, side by side in one JVM: DL4J's float {@code output()} against the exported
+ * LeNet-5 ({@link Models#lenet}) on 28x28 inputs, side by side in one JVM: DL4J's float
+ * {@code output()} against the exported
  * int8 model at batch 1 and 64, and a QAT training step against a float one at batch 64. Timing does
  * not depend on what the weights learned, so the network is initialised, prepared and calibrated on
  * random data. Setup prints the file sizes (float without updater state vs int8).
@@ -66,9 +58,9 @@ public class LenetBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
-        floatNet = lenet();
+        floatNet = Models.lenet(1, new Adam(1e-3));
         Nd4j.getRandom().setSeed(7);
-        features = Nd4j.rand(batch, 784);
+        features = Nd4j.rand(new int[] {batch, 1, 28, 28});
         INDArray labels = Nd4j.zeros(batch, 10);
         for (int i = 0; i < batch; i++) {
             labels.putScalar(i, i % 10, 1);
@@ -76,7 +68,7 @@ public class LenetBenchmark {
         trainBatch = new DataSet(features, labels);
         qatNet = Qat.prepare(floatNet, new QatConfig().observeIterations(0));
         Qat.calibrate(qatNet, new SingletonDataSetIterator(trainBatch), 1);
-        int8 = Int8Exporter.export(qatNet, InputType.convolutionalFlat(28, 28, 1));
+        int8 = Int8Exporter.export(qatNet, InputType.convolutional(28, 28, 1));
         flat = features.dup('c').data().asFloat();
 
         Path dir = Files.createTempDirectory("lenet-bench");
@@ -110,24 +102,5 @@ public class LenetBenchmark {
     public double qatTrainingStep() {
         qatNet.fit(trainBatch);
         return qatNet.score();
-    }
-
-    /** LeNet-5 as in DL4J's examples (20 and 50 5x5 filters, 500 hidden units). */
-    static MultiLayerNetwork lenet() {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(1).weightInit(WeightInit.XAVIER).updater(new Adam(1e-3))
-                .list()
-                .layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nOut(20).activation(Activation.IDENTITY).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(50).activation(Activation.IDENTITY).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new DenseLayer.Builder().name("dense").nOut(500).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD).name("output")
-                        .nOut(10).activation(Activation.SOFTMAX).build())
-                .setInputType(InputType.convolutionalFlat(28, 28, 1))
-                .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        return net;
     }
 }
