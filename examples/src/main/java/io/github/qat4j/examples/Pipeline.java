@@ -150,6 +150,14 @@ final class Pipeline {
         INDArray sample = Nd4j.create(test.toFloat(0, n, work.normalization()),
                 new long[] {n, test.channels(), test.height(), test.width()});
         QuantizationReport quantization = qatNet.quantizationReport(sample);
+        for (QuantizationReport.Entry e : quantization.entries()) {
+            if (e.collapsedScales() > 0) {
+                log.warn("{} {}: {} learned scale(s) fell to the floor; those channels quantize to zero and output "
+                        + "their bias alone (layer SQNR {} dB); a lower scale learning rate "
+                        + "(QatConfig.scaleUpdater) makes this less likely", e.layer(), e.tensor(), e.collapsedScales(),
+                        String.format(Locale.ROOT, "%.1f", e.sqnrDb()));
+            }
+        }
         Int8Stage int8 = Int8Stage.run(qatNet, out.resolve("model.q8"), test, evaluator);
         return new Results(work.dataset(), work.model(), options.weightBits, options.activationBits, train.size(),
                 test.size(), new Results.Stage(floatDone.history()), new Results.Stage(qatDone.history()),

@@ -83,6 +83,7 @@ record Results(String dataset, String model, int weightBits, int activationBits,
             number(l, "scale_max", e.scaleMax());
             number(l, "clipped_fraction", e.clippedFraction());
             number(l, "sqnr_db", e.sqnrDb());
+            l.put("collapsed_scales", e.collapsedScales());
         }
         root.put("jdk", Runtime.version().toString());
         root.put("cores", Runtime.getRuntime().availableProcessors());

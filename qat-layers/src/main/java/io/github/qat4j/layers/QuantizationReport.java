@@ -29,9 +29,12 @@ public final class QuantizationReport {
      * One quantizer: the weights of a layer, or an activation quantizer.
      *
      * @param sqnrDb output of the layer, float network vs fake-quantized network, in dB (higher is better)
+     * @param collapsedScales learned scales that fell to the floor {@link QuantSpec#MIN_SCALE}: every value
+     *     they quantize clips to at most {@code qmax * MIN_SCALE}, so a weight channel's output is its
+     *     bias alone, and with the weights' STE gradient zero there it stays that way
      */
     public record Entry(String layer, String tensor, int bits, double scaleMin, double scaleMedian,
-                        double scaleMax, double clippedFraction, double sqnrDb) {
+                        double scaleMax, double clippedFraction, double sqnrDb, int collapsedScales) {
     }
 
     private final List<Entry> entries;
@@ -94,7 +97,13 @@ public final class QuantizationReport {
     private static Entry entry(String layer, String tensor, QuantSpec spec, float[] scales, double clipped,
                                double sqnr) {
         QuantStats.Summary s = QuantStats.summary(scales);
-        return new Entry(layer, tensor, spec.bits(), s.min(), s.median(), s.max(), clipped, sqnr);
+        int collapsed = 0;
+        for (float scale : scales) {
+            if (scale <= QuantSpec.MIN_SCALE) {
+                collapsed++;
+            }
+        }
+        return new Entry(layer, tensor, spec.bits(), s.min(), s.median(), s.max(), clipped, sqnr, collapsed);
     }
 
     /** Layer name -> {input, output} with every quantizer on or off (restored afterwards). */
@@ -136,12 +145,13 @@ public final class QuantizationReport {
 
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-20s %-11s %4s %10s %10s %10s %8s %8s%n",
-                "layer", "tensor", "bits", "scale min", "median", "max", "clipped", "SQNR dB"));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+                "%-20s %-11s %4s %10s %10s %10s %8s %8s %9s%n",
+                "layer", "tensor", "bits", "scale min", "median", "max", "clipped", "SQNR dB", "collapsed"));
         for (Entry e : entries) {
-            b.append(String.format(Locale.ROOT, "%-20s %-11s %4d %10.3g %10.3g %10.3g %7.3f%% %8.1f%n", e.layer(),
+            b.append(String.format(Locale.ROOT, "%-20s %-11s %4d %10.3g %10.3g %10.3g %7.3f%% %8.1f %9d%n", e.layer(),
                     e.tensor(), e.bits(), e.scaleMin(), e.scaleMedian(), e.scaleMax(), 100 * e.clippedFraction(),
-                    e.sqnrDb()));
+                    e.sqnrDb(), e.collapsedScales()));
         }
         return b.toString();
     }

@@ -1,5 +1,7 @@
 package io.github.qat4j.layers;
 
+import io.github.qat4j.core.quant.QuantSpec;
+
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
@@ -62,7 +64,16 @@ class ScheduleTest {
             // After one Adam step the largest weight of a channel may pass its max-abs scale: one in 25 here.
             assertTrue(e.clippedFraction() >= 0 && e.clippedFraction() <= 0.05, e.toString());
             assertTrue(e.sqnrDb() > 20 && Double.isFinite(e.sqnrDb()), e.toString());
+            assertEquals(0, e.collapsedScales(), e.toString());
         }
+        // A weight scale at the floor silences its channel: counted, and the layer's SQNR collapses.
+        INDArray conv1Scales = net.getLayer(1).getParam(QatWeightLayer.SCALE_KEY);
+        double before = report.entries().get(1).sqnrDb();
+        conv1Scales.putScalar(0, QuantSpec.MIN_SCALE);
+        QuantizationReport.Entry collapsed = QuantizationReport.of(net, BATCH.getFeatures()).entries().get(1);
+        assertEquals("weights", collapsed.tensor());
+        assertEquals(1, collapsed.collapsedScales(), collapsed.toString());
+        assertTrue(collapsed.sqnrDb() < before - 3, before + " dB, then " + collapsed);
         Qat.setFakeQuantEnabled(net.getLayers(), false);
         QuantizationReport off = QuantizationReport.of(net, BATCH.getFeatures());
         assertTrue(off.entries().stream().allMatch(e -> e.sqnrDb() == Double.POSITIVE_INFINITY), off.toString());

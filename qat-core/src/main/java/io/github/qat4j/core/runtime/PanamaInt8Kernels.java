@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The Vector API kernels; the only class that touches {@code jdk.incubator.vector}. Overrides the
  * kernels whose cost grows with the number of multiply-accumulates (the GEMM behind Dense and
- * Conv2D); pooling, Add and requantization are O(output) and memory-bound, so they keep the
- * reference loops of {@link ScalarInt8Kernels}.
+ * Conv2D) and, with 512-bit vectors, the requantization of convolution outputs; pooling and Add
+ * are O(output) and memory-bound, so they keep the reference loops of {@link ScalarInt8Kernels}.
  */
 final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
@@ -161,7 +161,9 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    * A convolution's rows (one channel each, so one multiplier and shift per row) in LONG-sized
    * steps, each lane computed as {@link io.github.qat4j.core.quant.Requantization
    * #multiplyByQuantizedMultiplier} does; dense outputs (a channel per column) and narrow vectors
-   * take the scalar loop.
+   * take the scalar loop. Below 512 bits the 64-bit lane multiply and arithmetic shift have no
+   * instruction (vpmullq and vpsraq are AVX-512): a version for 256-bit vectors made LeNet's conv1
+   * slower on AVX2 (199 against 126 µs in ConvBenchmark), so it was not kept.
    */
   @Override
   public void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier,
