@@ -81,12 +81,13 @@ final class Report {
                 .append(img("plots/accuracy.png", "test accuracy per epoch")).append('\n');
         h.append("<h2>Quantizers</h2>\n").append(img("plots/sqnr.png", "SQNR per layer")).append('\n');
         h.append("<table>\n<tr><th>layer</th><th>tensor</th><th>bits</th><th>scale min</th><th>median</th>")
-                .append("<th>max</th><th>clipped</th><th>SQNR dB</th></tr>\n");
+                .append("<th>max</th><th>clipped</th><th>SQNR dB</th><th>collapsed scales</th></tr>\n");
         for (QuantizationReport.Entry e : r.quantization().entries()) {
             h.append(String.format(Locale.ROOT,
-                    "<tr><td>%s</td><td>%s</td><td>%d</td><td>%.3g</td><td>%.3g</td><td>%.3g</td><td>%.3f%%</td><td>%.1f</td></tr>%n",
+                    "<tr><td>%s</td><td>%s</td><td>%d</td><td>%.3g</td><td>%.3g</td><td>%.3g</td><td>%.3f%%</td><td>%.1f</td>"
+                            + "<td>%d</td></tr>%n",
                     esc(e.layer()), esc(e.tensor()), e.bits(), e.scaleMin(), e.scaleMedian(), e.scaleMax(),
-                    100 * e.clippedFraction(), e.sqnrDb()));
+                    100 * e.clippedFraction(), e.sqnrDb(), e.collapsedScales()));
         }
         h.append("</table>\n<h2>Learned weight scales</h2>\n");
         for (String file : histograms) {
