@@ -8,6 +8,7 @@ import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Normalization;
+import io.github.qat4j.datasets.TrainTest;
 import io.github.qat4j.layers.QatConfig;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -148,8 +149,9 @@ final class BenchCommand implements Callable<Integer> {
         ForkJoinPool pool = new ForkJoinPool(threads);
         try (OrtEnvironment env = OrtEnvironment.getEnvironment()) {
             for (Model model : models) {
-                List<Engine> engines = engines(model, env);
-                float[] images = images(model);
+                TrainTest data = model.dataset.load(dataDir);
+                List<Engine> engines = engines(model, data.train(), env);
+                float[] images = images(model, data.test());
                 try {
                     results.addAll(measure(model, engines, images, pool, out));
                 } finally {
@@ -195,10 +197,10 @@ final class BenchCommand implements Callable<Integer> {
         return results;
     }
 
-    private List<Engine> engines(Model model, OrtEnvironment env) throws Exception {
+    private List<Engine> engines(Model model, ImageSet train, OrtEnvironment env) throws Exception {
         Net floatNet = model.create(seed);
         Net qat = floatNet.prepare(new QatConfig());
-        ImageSet calibration = model.dataset.load(dataDir).train().sample(CALIBRATION_IMAGES, seed);
+        ImageSet calibration = train.sample(CALIBRATION_IMAGES, seed);
         Normalization normalization = model.dataset.normalization();
         qat.calibrate(ImageSetIterator.builder(calibration).batchSize(64).normalization(normalization).build(),
                 CALIBRATION_IMAGES / 64);
@@ -252,8 +254,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** Test images of the model's data set, normalized: real pixels, so ReLU sparsity is realistic. */
-    private float[] images(Model model) {
-        ImageSet test = model.dataset.load(dataDir).test();
+    private float[] images(Model model, ImageSet test) {
         int count = batchSizes.stream().mapToInt(Integer::intValue).max().orElse(1);
         return test.toFloat(0, Math.min(count, test.size()), model.dataset.normalization());
     }
