@@ -9,12 +9,14 @@ import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.datasets.TrainTest;
+import io.github.qat4j.layers.OneDnnHelpers;
 import io.github.qat4j.layers.QatConfig;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
@@ -96,6 +98,15 @@ final class BenchCommand implements Callable<Integer> {
             description = "Measuring time per engine and batch size, after as long again of warm-up (default: ${DEFAULT-VALUE}).")
     double seconds;
 
+    @Option(names = "--training", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Also time DL4J fit() of the float and the QAT network, one batch of --fit-batch real "
+                    + "training images per step (default: ${DEFAULT-VALUE}).")
+    boolean training;
+
+    @Option(names = "--fit-batch", paramLabel = "N", defaultValue = "64",
+            description = "Batch size of the timed training steps (default: ${DEFAULT-VALUE}).")
+    int fitBatch;
+
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", defaultValue = "runs/bench",
             description = "Where the exported models and bench.json go (default: ${DEFAULT-VALUE}).")
     Path output;
@@ -110,10 +121,28 @@ final class BenchCommand implements Callable<Integer> {
     /** The int8 runtime's kernels, for the JSON. */
     private String kernels;
 
+    /** Multiply-accumulates per image of each model's forward pass (convolutions and dense layers). */
+    private final Map<Model, Long> macsPerImage = new java.util.EnumMap<>(Model.class);
+
     /** One measurement: what the JSON holds per row. */
     record Result(String engine, String model, int batch, double medianMillis) {
         double imagesPerSecond() {
             return batch * 1000.0 / medianMillis;
+        }
+    }
+
+    /**
+     * One timed training step: {@code fit} on a batch, forward, backward and the updater.
+     * {@code gflops} counts 3 forward passes per step (the forward, and the backward's gradients of the
+     * inputs and of the weights), 2 FLOPs per multiply-accumulate, convolutions and dense layers only.
+     */
+    record TrainingResult(String model, String mode, int batch, double medianMillis, long macsPerImage) {
+        double imagesPerSecond() {
+            return batch * 1000.0 / medianMillis;
+        }
+
+        double gflops() {
+            return 6.0 * macsPerImage * imagesPerSecond() / 1e9;
         }
     }
 
@@ -134,9 +163,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private Integer run() throws Exception {
-        if (threads < 1 || !(seconds > 0) || batchSizes.stream().anyMatch(b -> b < 1)) {
+        if (threads < 1 || !(seconds > 0) || fitBatch < 1 || batchSizes.stream().anyMatch(b -> b < 1)) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--threads, --seconds and --batch-sizes must be positive");
+                    "--threads, --seconds, --fit-batch and --batch-sizes must be positive");
         }
         Files.createDirectories(output);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
@@ -145,7 +174,9 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "%s, %d cores, %d threads per engine, %s%n", System.getProperty("java.vm.name") + " "
                 + Runtime.version(), Runtime.getRuntime().availableProcessors(), threads, cpu());
+        out.println(OneDnnHelpers.status());
         List<Result> results = new ArrayList<>();
+        List<TrainingResult> trainingResults = new ArrayList<>();
         ForkJoinPool pool = new ForkJoinPool(threads);
         try (OrtEnvironment env = OrtEnvironment.getEnvironment()) {
             for (Model model : models) {
@@ -159,12 +190,15 @@ final class BenchCommand implements Callable<Integer> {
                         e.close();
                     }
                 }
+                if (training) {
+                    trainingResults.addAll(measureTraining(model, data.train(), out));
+                }
             }
         } finally {
             pool.shutdown();
         }
         Path json = output.resolve("bench.json");
-        write(results, json);
+        write(results, trainingResults, json);
         out.printf(Locale.ROOT, "written: %s%n", json);
         return 0;
     }
@@ -197,6 +231,36 @@ final class BenchCommand implements Callable<Integer> {
         return results;
     }
 
+    /**
+     * DL4J {@code fit} of the float network and of its QAT version (prepared, ranges calibrated on the
+     * same images, scales in their learn stage as in fine-tuning), on one batch of real training images.
+     */
+    private List<TrainingResult> measureTraining(Model model, ImageSet train, PrintWriter out) {
+        ImageSetIterator batches = ImageSetIterator.builder(train.sample(fitBatch, seed + 1)).batchSize(fitBatch)
+                .normalization(model.dataset.normalization()).build();
+        DataSet batch = batches.next();
+        Net floatNet = model.create(seed);
+        Net qat = model.create(seed).prepare(new QatConfig().observeIterations(0));
+        batches.reset();
+        qat.calibrate(batches, 1);
+        out.printf(Locale.ROOT, "%n%-8s %-18s %6s %12s %12s %10s %10s%n", "model", "fit", "batch", "median ms",
+                "images/s", "GFLOP/s", "vs float");
+        List<TrainingResult> results = new ArrayList<>();
+        long nanos = (long) (seconds * 1e9);
+        double floatMillis = Double.NaN;
+        for (String mode : List.of("float", "qat")) {
+            Net net = mode.equals("float") ? floatNet : qat;
+            double millis = Latency.medianMillis(() -> net.fit(batch), nanos, nanos);
+            floatMillis = mode.equals("float") ? millis : floatMillis;
+            TrainingResult r = new TrainingResult(model.name(), mode, fitBatch, millis, macsPerImage.get(model));
+            results.add(r);
+            out.printf(Locale.ROOT, "%-8s %-18s %6d %12.2f %12.1f %10.1f %9.2fx%n", model, mode, fitBatch, millis,
+                    r.imagesPerSecond(), r.gflops(), millis / floatMillis);
+            out.flush();
+        }
+        return results;
+    }
+
     private List<Engine> engines(Model model, ImageSet train, OrtEnvironment env) throws Exception {
         Net floatNet = model.create(seed);
         Net qat = floatNet.prepare(new QatConfig());
@@ -211,6 +275,7 @@ final class BenchCommand implements Callable<Integer> {
         floatNet.exportFloat(model.dataset.inputType(), floatOnnx);
         qat.exportQdq(model.dataset.inputType(), qdqOnnx);
         kernels = int8.kernels();
+        macsPerImage.put(model, int8.ops().stream().mapToLong(io.github.qat4j.core.runtime.OpInfo::macs).sum());
         long[] shape = shape(model);
         return List.of(
                 new Engine(DL4J, (x, batch) -> {
@@ -273,7 +338,8 @@ final class BenchCommand implements Callable<Integer> {
         return new long[] {batch, shape[0], shape[1], shape[2]};
     }
 
-    private void write(List<Result> results, Path json) throws java.io.IOException {
+    private void write(List<Result> results, List<TrainingResult> trainingResults, Path json)
+            throws java.io.IOException {
         ObjectMapper mapper = new ObjectMapper();
         ObjectNode root = mapper.createObjectNode();
         root.put("jdk", Runtime.version().toString());
@@ -281,10 +347,17 @@ final class BenchCommand implements Callable<Integer> {
         root.put("threads", threads);
         root.put("cpu", cpu());
         root.put("int8_kernels", kernels);
+        root.put("nd4j_backend", OneDnnHelpers.status().toString());
         ArrayNode rows = root.putArray("results");
         for (Result r : results) {
             rows.addObject().put("engine", r.engine()).put("model", r.model()).put("batch", r.batch())
                     .put("median_ms", r.medianMillis()).put("images_per_s", r.imagesPerSecond());
+        }
+        ArrayNode training = root.putArray("training");
+        for (TrainingResult r : trainingResults) {
+            training.addObject().put("model", r.model()).put("mode", r.mode()).put("batch", r.batch())
+                    .put("median_ms", r.medianMillis()).put("images_per_s", r.imagesPerSecond())
+                    .put("gflops", r.gflops());
         }
         mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), root);
     }
