@@ -10,13 +10,7 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastDivOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
-import org.nd4j.linalg.api.ops.BaseBroadcastOp;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 
 import static io.github.qat4j.layers.BatchNormFold.BETA;
 import static io.github.qat4j.layers.BatchNormFold.GAMMA;
@@ -48,56 +42,69 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         super(conf, dataType);
     }
 
-    /** What the forward pass computed; the batch-statistics fields are null in the folded mode. */
-    private record Pass(INDArray x, INDArray w, INDArray k, INDArray wFold, INDArray wq, INDArray u,
-                        INDArray batchMean, INDArray batchVar, INDArray batchStd, INDArray zHat,
-                        INDArray preActivation) {
+    /**
+     * What a training forward pass leaves for the backward pass, as Java arrays (ND4J arrays made in
+     * the forward pass may live in a workspace that DL4J has recycled by then): the input it saw,
+     * the output shape, the pre-activation {@code y}, and in the batch-statistics mode {@code zHat} and the statistics.
+     */
+    private record Pass(INDArray input, long[] shape, double[] preActivation, double[] zHat, double[] batchMean,
+                        double[] batchVar, double[] batchStd) {
         boolean batchStatistics() {
             return zHat != null;
         }
     }
 
-    @FunctionalInterface
-    private interface Broadcast {
-        BaseBroadcastOp op(INDArray x, INDArray y, INDArray z, int... dimensions);
+    /** The weights of one pass: {@code W}, the factor {@code k}, {@code W_fold} and its fake-quantized {@code wq}. */
+    private record Weights(INDArray w, INDArray k, INDArray wFold, INDArray wq) {
     }
+
+    private Pass training;
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray y = forward(training, workspaceMgr).preActivation();
+        Pass p = forward(training, weights(training, workspaceMgr));
+        this.training = training ? p : null;
+        INDArray y = Tensors.inWorkspace(p.preActivation(), p.shape(), dataType, workspaceMgr,
+                ArrayType.ACTIVATIONS);
         return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, layerConf().getActivationFn().getActivation(y, training));
     }
 
-    private Pass forward(boolean training, LayerWorkspaceMgr workspaceMgr) {
-        validateInputRank();
-        validateInputDepth(layerConf().getNIn());
+    private Weights weights(boolean training, LayerWorkspaceMgr workspaceMgr) {
         FoldsBatchNorm fold = (FoldsBatchNorm) conf.getLayer();
-        BatchNormConfig bn = fold.getBatchNorm();
         QuantizedWeight t = fold.quantizedWeights().get(0);
-        INDArray x = input.castTo(dataType);
         INDArray w = getParamWithNoise(t.key(), training, workspaceMgr);
-        INDArray k = BatchNormFold.factor(params, bn);
+        INDArray k = BatchNormFold.factor(params, fold.getBatchNorm());
         INDArray wFold = BatchNormFold.weight(t, w, k);
         INDArray wq = WeightScales.forward(t, wFold, getParam(t.scaleKey()), getIterationCount(), training);
-        INDArray u = ConvOps.forward(layerConf(), x, wq);
+        return new Weights(w, k, wFold, wq);
+    }
+
+    private Pass forward(boolean training, Weights weights) {
+        validateInputRank();
+        validateInputDepth(layerConf().getNIn());
+        BatchNormConfig bn = ((FoldsBatchNorm) conf.getLayer()).getBatchNorm();
+        INDArray u = ConvOps.forward(layerConf(), input.castTo(dataType), weights.wq());
+        double[] y = Tensors.toDoubles(u);
+        ChannelNorm view = view(u.shape());
+        double[] k = weights.k().toDoubleVector();
         if (!training || bn.isFrozen(getEpochCount())) {
-            INDArray y = channelwise(BroadcastAddOp::new, u, BatchNormFold.bias(params, k), true);
-            return new Pass(x, w, k, wFold, wq, u, null, null, null, null, y);
+            view.addBias(y, BatchNormFold.bias(params, weights.k()).toDoubleVector());
+            return new Pass(input, u.shape(), y, null, null, null, null);
         }
-        INDArray z = channelwise(BroadcastDivOp::new, u, k, false);
-        if (params.containsKey(BIAS)) {
-            channelwise(BroadcastAddOp::new, z, vector(getParam(BIAS)), true);
+        double[] b = params.containsKey(BIAS) ? vector(getParam(BIAS)).toDoubleVector() : new double[view.channels];
+        double[] mean = new double[view.channels];
+        double[] var = new double[view.channels];
+        view.moments(y, k, b, mean, var);
+        double[] std = new double[view.channels];
+        for (int c = 0; c < std.length; c++) {
+            std[c] = Math.sqrt(var[c] + bn.getEps());
         }
-        int[] dims = reductionDims();
-        INDArray mean = z.mean(dims);
-        INDArray var = z.var(false, dims);
-        INDArray std = Transforms.sqrt(var.add(bn.getEps()), false);
-        INDArray zHat = channelwise(BroadcastDivOp::new, channelwise(BroadcastSubOp::new, z, mean, true), std, true);
-        INDArray y = channelwise(BroadcastMulOp::new, zHat, vector(getParam(GAMMA)), false);
-        channelwise(BroadcastAddOp::new, y, vector(getParam(BETA)), true);
-        return new Pass(x, w, k, wFold, wq, u, mean, var, std, zHat, y);
+        double[] zHat = new double[y.length];
+        view.normalize(y, k, b, mean, std, vector(getParam(GAMMA)).toDoubleVector(),
+                vector(getParam(BETA)).toDoubleVector(), zHat, y);
+        return new Pass(input, u.shape(), y, zHat, mean, var, std);
     }
 
     @Override
@@ -106,46 +113,62 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         FoldsBatchNorm fold = (FoldsBatchNorm) conf.getLayer();
         BatchNormConfig bn = fold.getBatchNorm();
         QuantizedWeight t = fold.quantizedWeights().get(0);
-        Pass p = forward(true, workspaceMgr);
-        INDArray gradY = layerConf().getActivationFn().backprop(p.preActivation(), epsilon.castTo(dataType)).getFirst();
-        int[] dims = reductionDims();
-        INDArray gradU;
+        Weights weights = weights(true, workspaceMgr);
+        // The pass activate(true) kept for this input; a caller that backpropagates without it gets one computed.
+        Pass p = training != null && training.input() == input ? training : forward(true, weights);
+        training = null;
+        INDArray preActivation = Tensors.inWorkspace(p.preActivation(), p.shape(), dataType, workspaceMgr,
+                ArrayType.BP_WORKING_MEM);
+        double[] gradY = Tensors.toDoubles(layerConf().getActivationFn()
+                .backprop(preActivation, epsilon.castTo(dataType)).getFirst());
+        ChannelNorm view = view(epsilon.shape());
+        int channels = view.channels;
+        double[] k = weights.k().toDoubleVector();
+        double[] sumGradY = new double[channels];
+        double[] sumGradYZHat = p.batchStatistics() ? new double[channels] : null;
+        view.sums(gradY, p.zHat(), sumGradY, sumGradYZHat);
         INDArray gradK;
         INDArray gradGamma;
         if (p.batchStatistics()) {
-            INDArray gamma = vector(getParam(GAMMA));
-            gradientViews.get(BETA).assign(gradY.sum(dims).reshape(gradientViews.get(BETA).shape()));
-            gradGamma = gradY.mul(p.zHat()).sum(dims);
-            // Ioffe & Szegedy 2015, with batch statistics: dz = (dzHat - mean(dzHat) - zHat * mean(dzHat * zHat)) / std.
-            INDArray gradZHat = channelwise(BroadcastMulOp::new, gradY, gamma, false);
-            INDArray meanGradZHat = gradZHat.mean(dims);
-            INDArray meanGradZHatZHat = gradZHat.mul(p.zHat()).mean(dims);
-            INDArray gradZ = channelwise(BroadcastSubOp::new, gradZHat, meanGradZHat, true)
-                    .subi(channelwise(BroadcastMulOp::new, p.zHat(), meanGradZHatZHat, false));
-            channelwise(BroadcastDivOp::new, gradZ, p.batchStd(), true);
+            assign(BETA, sumGradY);
+            gradGamma = vectorOf(sumGradYZHat);
+            double[] sumGradZ = new double[channels];
+            double[] sumGradZZHat = new double[channels];
+            view.batchNormBackward(gradY, p.zHat(), vector(getParam(GAMMA)).toDoubleVector(), p.batchStd(), k,
+                    sumGradY, sumGradYZHat, gradY, sumGradZ, sumGradZZHat);
+            double[] b = params.containsKey(BIAS) ? vector(getParam(BIAS)).toDoubleVector() : new double[channels];
             if (params.containsKey(BIAS)) {
-                gradientViews.get(BIAS).assign(gradZ.sum(dims).reshape(gradientViews.get(BIAS).shape()));
+                assign(BIAS, sumGradZ);
             }
-            // z = u / k + b: dL/du = dL/dz / k and dL/dk = -sum(dL/dz * u) / k^2.
-            gradU = channelwise(BroadcastDivOp::new, gradZ, p.k(), false);
-            gradK = gradZ.mul(p.u()).sum(dims).divi(p.k()).divi(p.k()).negi();
+            // z = u / k + b and u = k * (z - b) = k * (mean - b + std * zHat):
+            // dL/dk = -sum(dL/dz * u) / k^2 = -((mean - b) * sum(dL/dz) + std * sum(dL/dz * zHat)) / k.
+            double[] dk = new double[channels];
+            double[] meanUpdate = new double[channels];
+            double[] varUpdate = new double[channels];
+            double[] runningMean = vector(getParam(MEAN)).toDoubleVector();
+            double[] runningVar = vector(getParam(VAR)).toDoubleVector();
             double momentum = 1 - bn.getDecay();
-            gradientViews.get(MEAN).assign(vector(getParam(MEAN)).sub(p.batchMean()).muli(momentum)
-                    .reshape(gradientViews.get(MEAN).shape()));
-            gradientViews.get(VAR).assign(vector(getParam(VAR)).sub(p.batchVar()).muli(momentum)
-                    .reshape(gradientViews.get(VAR).shape()));
+            for (int c = 0; c < channels; c++) {
+                dk[c] = -((p.batchMean()[c] - b[c]) * sumGradZ[c] + p.batchStd()[c] * sumGradZZHat[c]) / k[c];
+                meanUpdate[c] = (runningMean[c] - p.batchMean()[c]) * momentum;
+                varUpdate[c] = (runningVar[c] - p.batchVar()[c]) * momentum;
+            }
+            gradK = vectorOf(dk);
+            assign(MEAN, meanUpdate);
+            assign(VAR, varUpdate);
         } else {
-            gradU = gradY;
-            gradK = BatchNormFold.biasBackward(params, p.k(), gradY.sum(dims), gradientViews);
+            gradK = BatchNormFold.biasBackward(params, weights.k(), vectorOf(sumGradY), gradientViews);
             gradGamma = null;
             gradientViews.get(MEAN).assign(0);
             gradientViews.get(VAR).assign(0);
         }
-        INDArray[] conv = ConvOps.backward(layerConf(), p.x(), p.wq(), gradU);
+        INDArray gradU = Tensors.inWorkspace(gradY, p.shape(), dataType, workspaceMgr,
+                ArrayType.BP_WORKING_MEM);
+        INDArray[] conv = ConvOps.backward(layerConf(), input.castTo(dataType), weights.wq(), gradU);
         INDArray gradFold = conv[1];
-        WeightScales.backward(t, p.wFold(), getParam(t.scaleKey()), gradFold, gradientViews.get(t.scaleKey()),
+        WeightScales.backward(t, weights.wFold(), getParam(t.scaleKey()), gradFold, gradientViews.get(t.scaleKey()),
                 getIterationCount());
-        gradK.addi(BatchNormFold.weightBackward(t, p.w(), p.k(), gradFold, gradientViews));
+        gradK.addi(BatchNormFold.weightBackward(t, weights.w(), weights.k(), gradFold, gradientViews));
         INDArray gradGammaThroughK = BatchNormFold.gammaGradient(params, gradK, bn);
         gradientViews.get(GAMMA).assign((gradGamma == null ? gradGammaThroughK : gradGamma.addi(gradGammaThroughK))
                 .reshape(gradientViews.get(GAMMA).shape()));
@@ -165,19 +188,20 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         return !MEAN.equals(paramName) && !VAR.equals(paramName);
     }
 
-    private int channelAxis() {
-        return layerConf().getCnn2dDataFormat() == CNN2DFormat.NCHW ? 1 : 3;
+    /** The output tensor as {@code [outer][channels][inner]} in the layer's data format. */
+    private ChannelNorm view(long[] shape) {
+        return layerConf().getCnn2dDataFormat() == CNN2DFormat.NCHW
+                ? new ChannelNorm(Math.toIntExact(shape[0]), Math.toIntExact(shape[1]),
+                        Math.toIntExact(shape[2] * shape[3]))
+                : new ChannelNorm(Math.toIntExact(shape[0] * shape[1] * shape[2]), Math.toIntExact(shape[3]), 1);
     }
 
-    private int[] reductionDims() {
-        return layerConf().getCnn2dDataFormat() == CNN2DFormat.NCHW ? new int[] {0, 2, 3} : new int[] {0, 1, 2};
+    private void assign(String key, double[] values) {
+        gradientViews.get(key).assign(vectorOf(values).reshape(gradientViews.get(key).shape()));
     }
 
-    /** {@code x op v} with the per-channel vector {@code v} broadcast along the channel axis. */
-    private INDArray channelwise(Broadcast op, INDArray x, INDArray v, boolean inPlace) {
-        INDArray out = inPlace ? x : x.ulike();
-        Nd4j.getExecutioner().exec(op.op(x, v, out, channelAxis()));
-        return out;
+    private INDArray vectorOf(double[] values) {
+        return Nd4j.createFromArray(values).castTo(dataType);
     }
 
     private static final String BIAS = "b";

@@ -7,14 +7,61 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** Moves tensors between ND4J and the flat row-major float arrays that qat-core's quantization math uses. */
+import java.nio.Buffer;
+
+
+/**
+ * Moves tensors between ND4J and the flat row-major float arrays that qat-core's quantization math
+ * uses, with one bulk copy each way (ND4J's own {@code asFloat} and {@code Nd4j.create(float[])} go
+ * element by element through an indexer, which cost more than the math).
+ */
 final class Tensors {
     private Tensors() {
     }
 
     /** A row-major copy of {@code x} as floats (doubles are narrowed: quantization error dwarfs the rounding). */
     static float[] toFloats(INDArray x) {
-        return x.dup('c').data().asFloat();
+        INDArray c = x.dataType() == DataType.FLOAT && denseRowMajor(x) ? x : x.castTo(DataType.FLOAT).dup('c');
+        float[] values = new float[Math.toIntExact(c.length())];
+        slice(c.data().asNioFloat(), c).get(values);
+        return values;
+    }
+
+    /** A row-major copy of {@code x} as doubles. */
+    static double[] toDoubles(INDArray x) {
+        if (x.dataType() != DataType.DOUBLE) {
+            float[] f = toFloats(x);
+            double[] values = new double[f.length];
+            for (int i = 0; i < f.length; i++) {
+                values[i] = f[i];
+            }
+            return values;
+        }
+        INDArray c = denseRowMajor(x) ? x : x.dup('c');
+        double[] values = new double[Math.toIntExact(c.length())];
+        slice(c.data().asNioDouble(), c).get(values);
+        return values;
+    }
+
+    /** Overwrites {@code target}, a dense row-major float array, with {@code values}. */
+    static INDArray write(float[] values, INDArray target) {
+        check(values.length, target, DataType.FLOAT);
+        slice(target.data().asNioFloat(), target).put(values);
+        return target;
+    }
+
+    /** Overwrites {@code target}, a dense row-major float or double array, with {@code values}. */
+    static INDArray write(double[] values, INDArray target) {
+        if (target.dataType() == DataType.FLOAT) {
+            float[] narrowed = new float[values.length];
+            for (int i = 0; i < values.length; i++) {
+                narrowed[i] = (float) values[i];
+            }
+            return write(narrowed, target);
+        }
+        check(values.length, target, DataType.DOUBLE);
+        slice(target.data().asNioDouble(), target).put(values);
+        return target;
     }
 
     /** A new array of {@code like}'s shape and type, outside any workspace, holding {@code values} row-major. */
@@ -24,16 +71,36 @@ final class Tensors {
 
     /** A new array outside any workspace holding {@code values} row-major. */
     static INDArray detached(float[] values, long[] shape, DataType type) {
+        INDArray a = write(values, detachedFloats(shape));
+        if (type == DataType.FLOAT) {
+            return a;
+        }
         try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-            INDArray a = Nd4j.create(values, shape, 'c');
-            return type == DataType.FLOAT ? a : a.castTo(type);
+            return a.castTo(type);
         }
     }
 
     /** {@code values} in a new array of {@code like}'s shape, in the workspace DL4J expects for {@code type}. */
     static INDArray inWorkspace(float[] values, INDArray like, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
-        return workspaceMgr.createUninitialized(type, like.dataType(), like.shape(), 'c')
-                .assign(detached(values, like));
+        return inWorkspace(values, like.shape(), like.dataType(), workspaceMgr, type);
+    }
+
+    /** {@code values} in a new array of the given shape and type, in the workspace DL4J expects for {@code type}. */
+    static INDArray inWorkspace(double[] values, long[] shape, DataType dataType, LayerWorkspaceMgr workspaceMgr,
+                                ArrayType type) {
+        if (dataType != DataType.FLOAT && dataType != DataType.DOUBLE) {
+            return workspaceMgr.castTo(type, dataType, write(values, detachedFloats(shape)), false);
+        }
+        return write(values, workspaceMgr.createUninitialized(type, dataType, shape, 'c'));
+    }
+
+    /** {@code values} in a new array of the given shape and type, in the workspace DL4J expects for {@code type}. */
+    static INDArray inWorkspace(float[] values, long[] shape, DataType dataType, LayerWorkspaceMgr workspaceMgr,
+                                ArrayType type) {
+        if (dataType != DataType.FLOAT) {
+            return workspaceMgr.castTo(type, dataType, write(values, detachedFloats(shape)), false);
+        }
+        return write(values, workspaceMgr.createUninitialized(type, DataType.FLOAT, shape, 'c'));
     }
 
     /** The product of {@code shape[from..to]} (inclusive; 1 when empty). */
@@ -43,5 +110,41 @@ final class Tensors {
             n *= shape[i];
         }
         return Math.toIntExact(n);
+    }
+
+    /** Row-major and gap-free: every dimension longer than 1 has the stride of a fresh 'c' array. */
+    private static boolean denseRowMajor(INDArray x) {
+        long[] shape = x.shape();
+        long[] stride = x.stride();
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] > 1 && stride[i] != expected) {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return expected <= Integer.MAX_VALUE;
+    }
+
+    private static INDArray detachedFloats(long[] shape) {
+        try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+            return Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+        }
+    }
+
+    private static void check(int length, INDArray target, DataType type) {
+        if (target.dataType() != type || !denseRowMajor(target) || target.length() != length) {
+            throw new IllegalArgumentException("need a dense row-major " + type + " array of " + length
+                    + " elements, got " + target.dataType() + " " + java.util.Arrays.toString(target.shape())
+                    + " ordering " + target.ordering());
+        }
+    }
+
+    /** The elements of a dense row-major array in its buffer {@code all}: positioned at the array's offset. */
+    private static <B extends Buffer> B slice(B all, INDArray x) {
+        int from = Math.toIntExact(x.offset());
+        all.limit(from + Math.toIntExact(x.length()));
+        all.position(from);
+        return all;
     }
 }

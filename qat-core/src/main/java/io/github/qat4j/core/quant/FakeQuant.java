@@ -46,7 +46,8 @@ public final class FakeQuant {
 
   /**
    * {@code out[i] = scale[c] * (q - zeroPoint[c])} with {@code q = quantize(x[i], ...)}, in
-   * float32. {@code out} may be {@code x}.
+   * float32. {@code out} may be {@code x}. A NaN input gives NaN (so that divergence stays
+   * visible downstream); every other input gives exactly what {@link #quantize} implies.
    */
   public static void forward(float[] x, float[] out, float[] scale, int[] zeroPoint,
       int qmin, int qmax, int channels, int inner) {
@@ -56,9 +57,12 @@ public final class FakeQuant {
     while (i < x.length) {
       for (int c = 0; c < channels; c++) {
         float s = scale[c];
-        int z = zeroPoint[c];
+        // Round and clamp commute for integer bounds, so q - z = rint(clamp(x / s, qmin - z, qmax - z)):
+        // a branch-free loop of division, min, max and two additions that C2 vectorizes.
+        float lo = qmin - zeroPoint[c];
+        float hi = qmax - zeroPoint[c];
         for (int end = i + inner; i < end; i++) {
-          out[i] = s * (quantize(x[i], s, z, qmin, qmax) - z);
+          out[i] = s * roundClamped(Math.max(lo, Math.min(hi, x[i] / s)));
         }
       }
     }
@@ -84,33 +88,33 @@ public final class FakeQuant {
           "gradScale needs " + channels + " entries, got " + gradScale.length);
     }
     double[] sum = new double[channels];
+    float[] product = new float[Math.min(inner, CHUNK)];
     int i = 0;
     while (i < x.length) {
       for (int c = 0; c < channels; c++) {
         float s = scale[c];
-        int z = zeroPoint[c];
         // qmin <= x/s + z <= qmax, compared as x/s against integers so no float rounding of + z.
-        int lo = qmin - z;
-        int hi = qmax - z;
-        double acc = 0;
-        for (int end = i + inner; i < end; i++) {
-          float g = gradOut[i];
-          float v = x[i] / s;
-          float dyds;
-          if (v < lo) {
-            gradIn[i] = 0f;
-            dyds = lo;
-          } else if (v > hi) {
-            gradIn[i] = 0f;
-            dyds = hi;
-          } else {
-            // Inside the range the clamp is inactive, so q - z = round(x/s).
-            gradIn[i] = g;
-            dyds = Rounding.round(v) - v;
+        float lo = qmin - zeroPoint[c];
+        float hi = qmax - zeroPoint[c];
+        for (int end = i + inner; i < end; ) {
+          int n = Math.min(end - i, product.length);
+          // Branch-free, so that C2 vectorizes it; the double sum below stays a scalar loop.
+          for (int j = 0; j < n; j++) {
+            float g = gradOut[i + j];
+            float v = x[i + j] / s;
+            float r = roundClamped(Math.max(lo, Math.min(hi, v)));
+            boolean inside = v >= lo && v <= hi;
+            // Inside the range q - z = round(x/s) and dy/ds = round(x/s) - x/s; clipped, dy/ds = r.
+            gradIn[i + j] = inside ? g : 0f;
+            product[j] = g * (inside ? r - v : r);
           }
-          acc += (double) g * dyds;
+          double acc = 0;
+          for (int j = 0; j < n; j++) {
+            acc += product[j];
+          }
+          sum[c] += acc;
+          i += n;
         }
-        sum[c] += acc;
       }
     }
     if (gradScale != null) {
@@ -180,6 +184,20 @@ public final class FakeQuant {
     }
     return w.length / channels;
   }
+
+  /**
+   * {@link Rounding#round} of a value already clamped to a 16-bit code range, in float: adding and
+   * subtracting 1.5 * 2^23 rounds half to even for |v| < 2^22, gives +0 for every zero, and
+   * vectorizes where {@code Math.rint} on floats does not.
+   */
+  private static float roundClamped(float v) {
+    return (v + ROUNDING_SHIFT) - ROUNDING_SHIFT;
+  }
+
+  private static final float ROUNDING_SHIFT = 0x1.8p23f;
+
+  /** Elements per block of the backward pass's scratch products. */
+  private static final int CHUNK = 4096;
 
   private static float floor(double scale) {
     return Math.max((float) scale, QuantSpec.MIN_SCALE);

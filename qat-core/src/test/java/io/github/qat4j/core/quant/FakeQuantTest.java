@@ -88,6 +88,54 @@ class FakeQuantTest {
   }
 
   @Test
+  void vectorizedForwardEqualsTheScalarQuantizerBitForBit() {
+    // Ties, clipping, huge and tiny values, both zeros, at 8 and 16 bits, over more than one
+    // block of the backward pass's scratch, against quantize() element by element.
+    for (QuantSpec spec : new QuantSpec[] {QuantSpec.weights(8), QuantSpec.of(16, false, false, 0)}) {
+      int n = 3 * 4096 + 17;
+      float s = 0.0625f;
+      int z = spec.signed() ? 0 : 1 << 14;
+      float[] x = new float[n];
+      for (int i = 0; i < n; i++) {
+        x[i] = switch (i % 6) {
+          case 0 -> (RANDOM.nextInt(-300, 300) + 0.5f) * s;
+          case 1 -> (float) RANDOM.nextGaussian() * 50f;
+          case 2 -> (float) RANDOM.nextGaussian() * 1e6f;
+          case 3 -> -0f;
+          case 4 -> Float.MIN_VALUE * (RANDOM.nextBoolean() ? 1 : -1);
+          default -> (float) RANDOM.nextGaussian() * 1e-3f;
+        };
+      }
+      float[] out = new float[n];
+      FakeQuant.forward(x, out, new float[] {s}, new int[] {z}, spec.qmin(), spec.qmax(), 1, n);
+      for (int i = 0; i < n; i++) {
+        float expected = s * (FakeQuant.quantize(x[i], s, z, spec.qmin(), spec.qmax()) - z);
+        assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(out[i]),
+            spec + " x = " + x[i] + ": expected " + expected + ", got " + out[i]);
+      }
+      float[] gradIn = new float[n];
+      float[] gradScale = new float[1];
+      float[] gradOut = randomTensor(n, 1.0);
+      FakeQuant.backward(x, gradOut, new float[] {s}, new int[] {z}, spec.qmin(), spec.qmax(), 1, n,
+          gradIn, gradScale, 1f);
+      float[] expectedIn = new float[n];
+      double[] expectedScale = new double[1];
+      referenceBackward(x, gradOut, new float[] {s}, new int[] {z}, spec.qmin(), spec.qmax(), 1, n,
+          expectedIn, expectedScale, 1f);
+      assertArrayEquals(expectedIn, gradIn, spec.toString());
+      assertEquals(expectedScale[0], gradScale[0], 1e-5 * (1 + Math.abs(expectedScale[0])), spec.toString());
+    }
+  }
+
+  @Test
+  void nanStaysNaN() {
+    float[] out = new float[2];
+    FakeQuant.forward(new float[] {Float.NaN, 1f}, out, new float[] {1f}, new int[] {0}, -127, 127, 1, 2);
+    assertTrue(Float.isNaN(out[0]));
+    assertEquals(1f, out[1]);
+  }
+
+  @Test
   void perChannelAlongEachAxisOfAThreeDimensionalTensor() {
     int[] dims = {2, 3, 4};
     float[] x = randomTensor(24, 1.0);
