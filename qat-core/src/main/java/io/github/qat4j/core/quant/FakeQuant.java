@@ -69,7 +69,8 @@ public final class FakeQuant {
   }
 
   /**
-   * Straight-through gradient of the input and LSQ gradient of the scales.
+   * Straight-through gradient of the input and LSQ gradient of the scales. A NaN input gives a
+   * NaN gradient.
    *
    * @param gradOut {@code dL/dy}, same length as {@code x}
    * @param gradIn receives {@code dL/dx}; may be {@code gradOut}
@@ -98,15 +99,17 @@ public final class FakeQuant {
         float hi = qmax - zeroPoint[c];
         for (int end = i + inner; i < end; ) {
           int n = Math.min(end - i, product.length);
-          // Branch-free, so that C2 vectorizes it; the double sum below stays a scalar loop.
+          // Branch-free, so that C2 vectorizes it (JDK 17 vectorizes no conditional select); the
+          // double sum below stays a scalar loop.
           for (int j = 0; j < n; j++) {
             float g = gradOut[i + j];
             float v = x[i + j] / s;
-            float r = roundClamped(Math.max(lo, Math.min(hi, v)));
-            boolean inside = v >= lo && v <= hi;
+            float clamped = Math.max(lo, Math.min(hi, v));
+            float r = roundClamped(clamped);
+            float inside = insideRange(v, clamped);
             // Inside the range q - z = round(x/s) and dy/ds = round(x/s) - x/s; clipped, dy/ds = r.
-            gradIn[i + j] = inside ? g : 0f;
-            product[j] = g * (inside ? r - v : r);
+            gradIn[i + j] = g * inside + 0f;
+            product[j] = g * (r - inside * clamped);
           }
           double acc = 0;
           for (int j = 0; j < n; j++) {
@@ -195,6 +198,15 @@ public final class FakeQuant {
   }
 
   private static final float ROUNDING_SHIFT = 0x1.8p23f;
+
+  /**
+   * 1 where clamping left {@code v} unchanged ({@code qmin - z <= v <= qmax - z}), else 0, in
+   * arithmetic C2 vectorizes: any nonzero {@code |v - clamped|}, down to the smallest subnormal, times
+   * 2^254 is at least 1. A NaN {@code v} gives NaN.
+   */
+  private static float insideRange(float v, float clamped) {
+    return 1f - Math.min(1f, Math.abs(v - clamped) * 0x1p127f * 0x1p127f);
+  }
 
   /** Elements per block of the backward pass's scratch products. */
   private static final int CHUNK = 4096;

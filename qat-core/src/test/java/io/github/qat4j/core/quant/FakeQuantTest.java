@@ -133,6 +133,12 @@ class FakeQuantTest {
     FakeQuant.forward(new float[] {Float.NaN, 1f}, out, new float[] {1f}, new int[] {0}, -127, 127, 1, 2);
     assertTrue(Float.isNaN(out[0]));
     assertEquals(1f, out[1]);
+    float[] gradIn = new float[2];
+    float[] gradScale = new float[1];
+    FakeQuant.backward(new float[] {Float.NaN, 1f}, new float[] {1f, 1f}, new float[] {1f}, new int[] {0},
+        -127, 127, 1, 2, gradIn, gradScale, 1f);
+    assertTrue(Float.isNaN(gradIn[0]));
+    assertEquals(1f, gradIn[1]);
   }
 
   @Test
