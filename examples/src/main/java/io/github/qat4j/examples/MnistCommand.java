@@ -19,7 +19,7 @@ final class MnistCommand implements Callable<Integer> {
 
     static final class Defaults extends MapDefaults {
         Defaults() {
-            super(Map.of("--epochs", "2", "--qat-epochs", "1", "--batch-size", "64", "--lr", "0.001",
+            super(Map.of("--epochs", "4", "--qat-epochs", "1", "--batch-size", "128", "--lr", "0.001",
                     "--qat-lr", "0.0001", "--output", "runs/mnist"));
         }
     }

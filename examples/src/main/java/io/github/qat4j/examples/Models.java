@@ -29,7 +29,9 @@ public final class Models {
      * LeNet-5 with the sizes of DL4J's LeNetMNIST example: conv 5x5x20, max pool, conv 5x5x50, max
      * pool, dense 500, softmax 10, with ReLU after the convolutions too and no L2. Measured with
      * {@code qat mnist --epochs 2} (Adam 1e-3 decaying linearly): 98.70% against 98.14% for the
-     * example's identity convolutions, and 98.52% for identity with L2 5e-4 in three epochs.
+     * example's identity convolutions, and 98.52% for identity with L2 5e-4 in three epochs. The
+     * default 4 epochs at batch 128 give 99.10% (3 at batch 64: 98.90%; dropout 0.5 before the
+     * output layer, 4 at batch 128: 99.08%).
      * Takes {@code [batch, 1, 28, 28]}.
      */
     public static MultiLayerNetwork lenet(long seed, IUpdater updater) {
