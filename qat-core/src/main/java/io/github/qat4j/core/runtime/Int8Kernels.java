@@ -18,6 +18,12 @@ interface Int8Kernels {
    */
   int ROW_SLACK = 64;
 
+  /**
+   * {@link #gemm} computes a range of output columns that starts at a multiple of this, so a caller
+   * can split one layer's columns over threads along the kernels' register tiles.
+   */
+  int COLUMN_BLOCK = 16;
+
   /** What these kernels are, for logs and reports: {@code "scalar"} or {@code "Vector API, ..."}. */
   String name();
 
@@ -26,20 +32,23 @@ interface Int8Kernels {
 
   /**
    * {@code acc[i * n + j] = bias[j] + sum_kk a[aOffset + i * k + kk] * w[j][kk]} for {@code i < m},
-   * {@code j < n}, where {@code a} holds {@code m} rows of {@code k} bytes followed by at least
-   * {@link #ROW_SLACK} readable bytes.
+   * {@code from <= j < to}, where {@code a} holds {@code m} rows of {@code k} bytes followed by at
+   * least {@link #ROW_SLACK} readable bytes, {@code from} is a multiple of {@link #COLUMN_BLOCK} and
+   * {@code to <= n}; other columns of {@code acc} are left as they are.
    */
-  void gemm(byte[] a, int aOffset, int m, PackedWeights w, int[] bias, int[] acc);
+  void gemm(byte[] a, int aOffset, int m, PackedWeights w, int from, int to, int[] bias, int[] acc);
 
   /**
-   * TFLite's per-channel output stage: {@code out[outOffset + i * cols + j] =
+   * TFLite's per-channel output stage: {@code out[outOffset + i * outRowStride + j] =
    * clamp(MultiplyByQuantizedMultiplier(acc[i * cols + j], output_multiplier[c], output_shift[c]) +
    * output_offset, quantized_activation_min, quantized_activation_max)} with channel {@code c = i}
    * when {@code channelPerRow} (a convolution's {@code [channel][pixel]}) and {@code c = j}
-   * otherwise (a dense layer's {@code [image][feature]}).
+   * otherwise (a dense layer's {@code [image][feature]}). {@code outRowStride >= cols} lets a tile
+   * of a convolution's pixels land in the rows of the whole output plane.
    */
   void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier, int[] outputShift,
-      int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out, int outOffset);
+      int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out, int outOffset,
+      int outRowStride);
 
   /**
    * Row length of an {@link #im2col} buffer for {@code pixels} output pixels: at least {@code
@@ -48,12 +57,16 @@ interface Int8Kernels {
   int pixelStride(int pixels);
 
   /**
-   * Lays out the receptive fields of one image {@code in[c][h][w]} channel-major: row {@code kk =
-   * (c, ky, kx)} of {@code cols} holds, at {@code kk * pixelStride + p}, the input that tap sees
-   * for output pixel {@code p}, or {@code padValue} in the padding (the input zero point, so it
-   * contributes nothing once the zero-point correction folded into the bias is applied).
+   * Lays out the receptive fields of output pixels {@code firstPixel .. firstPixel + pixels - 1}
+   * (row-major over the output plane) of one image {@code in[c][h][w]} channel-major: row {@code kk
+   * = (c, ky, kx)} of {@code cols} holds, at {@code kk * pixelStride + p}, the input that tap sees
+   * for output pixel {@code firstPixel + p}, or {@code padValue} in the padding (the input zero
+   * point, so it contributes nothing once the zero-point correction folded into the bias is
+   * applied). A tile of pixels at a time keeps {@code cols} in cache for the {@link #convGemm} that
+   * follows.
    */
-  void im2col(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] cols, int pixelStride);
+  void im2col(byte[] in, int inOffset, ConvGeometry g, int firstPixel, int pixels, byte padValue, byte[] cols,
+      int pixelStride);
 
   /** Rearranges convolution weights {@code [n][k]} (row-major) for {@link #convGemm}; done once at load. */
   PackedWeights packConvWeights(byte[] weights, int n, int k);

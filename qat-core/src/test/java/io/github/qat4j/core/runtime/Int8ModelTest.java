@@ -185,4 +185,25 @@ class Int8ModelTest {
     float[] one = java.util.Arrays.copyOf(inputs, 784);
     assertArrayEquals(model.quantizedOutput("dense1", one), scalar.quantizedOutput("dense1", one));
   }
+
+  @Test
+  void opsSplitOverThreadsGiveTheScalarOutputsBitForBit() {
+    Random rnd = new Random(21);
+    Graph lenet = RandomModels.lenet(rnd, 8).build().graphForTests();
+    Int8Model scalar = new Int8Model(lenet, new ScalarInt8Kernels(), 1);
+    float[] inputs = RandomModels.floats(rnd, 12 * 784, 0f, 1f);
+    float[] expected = scalar.predictBatch(inputs, 12);
+    // 4 "cores": batches of 1 to 3 images are fewer pieces than cores, so every conv and dense layer
+    // is split into tiles and column blocks run by the pool, on both kernels.
+    for (Int8Kernels kernels : new Int8Kernels[] {new ScalarInt8Kernels(), new PanamaInt8Kernels()}) {
+      Int8Model split = new Int8Model(lenet, kernels, 4);
+      for (int b = 0; b < 12; b++) {
+        float[] one = java.util.Arrays.copyOfRange(inputs, b * 784, (b + 1) * 784);
+        assertArrayEquals(java.util.Arrays.copyOfRange(expected, b * 10, b * 10 + 10), split.predict(one),
+            kernels.name() + " image " + b);
+      }
+      assertArrayEquals(java.util.Arrays.copyOf(expected, 30), split.predictBatch(java.util.Arrays.copyOf(inputs,
+          3 * 784), 3), kernels.name());
+    }
+  }
 }
