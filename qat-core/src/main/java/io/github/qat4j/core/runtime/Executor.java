@@ -45,6 +45,7 @@ final class Executor {
   private final float[] outputScale;
   private final int tileColsBytes;
   private final int tileAccInts;
+  private final int maxPaddedBytes;
   /** The per-thread tile arena, sized for the largest tile of any convolution of this graph. */
   private final ThreadLocal<Tile> tiles = ThreadLocal.withInitial(Tile::new);
 
@@ -53,6 +54,8 @@ final class Executor {
     final int images;
     final byte[][] slots;
     final int[] acc;
+    /** A padded copy of one image for a convolution that runs on its input plane. */
+    final byte[] padded;
     /** A dequantizing last op's int32 outputs, {@code images} rows of the output's size. */
     final int[] outputAcc;
 
@@ -63,6 +66,7 @@ final class Executor {
         slots[i] = new byte[e.slotBytes[i] * images + Int8Kernels.ROW_SLACK];
       }
       acc = new int[Math.max(e.maxDepthwiseAcc, e.maxDenseN * images)];
+      padded = new byte[e.maxPaddedBytes > 0 ? e.maxPaddedBytes + Int8Kernels.ROW_SLACK : 0];
       outputAcc = new int[e.outputScale != null ? e.outputSize * images : 0];
     }
   }
@@ -99,22 +103,32 @@ final class Executor {
     long denseN = 0;
     int colsBytes = 0;
     int accInts = 0;
+    int paddedBytes = 0;
     for (int i = 0; i < ops.size(); i++) {
       TensorInfo out = tensors.get(i + 1);
       if (ops.get(i) instanceof Op.Conv2D c && c.depthwise()) {
         depthwiseAcc = Math.max(depthwiseAcc, (long) out.dim(1) * out.dim(2) * c.outChannels());
       } else if (ops.get(i) instanceof Op.Conv2D c) {
-        // Op.MAX_IM2COL bounds a whole image's columns, so a tile's fit in an int.
+        ConvGeometry g = c.geometry(tensors.get(c.input()).dim(1), tensors.get(c.input()).dim(2));
         int k = c.weights().length / c.outChannels();
-        int tile = tilePixels(out.dim(1) * out.dim(2), k);
-        colsBytes = Math.max(colsBytes, kernels.pixelStride(tile) * k);
-        accInts = Math.max(accInts, tile * c.outChannels());
+        if (direct(g)) {
+          // Op.MAX_IM2COL and TensorInfo.MAX_ELEMENTS bound these well inside an int.
+          int wp = g.inW() + g.padLeft() + g.padRight();
+          int hp = g.inH() + g.padTop() + g.padBottom();
+          accInts = Math.max(accInts, kernels.pixelStride(directTileRows(g, c.outChannels()) * wp) * c.outChannels());
+          paddedBytes = padded(g) ? Math.max(paddedBytes, g.inChannels() * hp * wp) : paddedBytes;
+        } else {
+          int tile = tilePixels(out.dim(1) * out.dim(2), k);
+          colsBytes = Math.max(colsBytes, kernels.pixelStride(tile) * k);
+          accInts = Math.max(accInts, tile * c.outChannels());
+        }
       } else if (ops.get(i) instanceof Op.Dense) {
         denseN = Math.max(denseN, out.size());
       }
     }
     tileColsBytes = colsBytes;
     tileAccInts = accInts;
+    maxPaddedBytes = paddedBytes;
     outputSize = graph.output().size();
     outputScale = graph.output().quantization() == null
         ? dequantizationScales(ops.get(ops.size() - 1), graph.output()) : null;
@@ -218,6 +232,87 @@ final class Executor {
     return Math.min(inCache, split);
   }
 
+  /**
+   * Whether a convolution runs on its input plane (padded into a copy when it has padding) instead
+   * of im2col: stride 1, where tap {@code (c, ky, kx)} of output pixel {@code (oy, ox)} is at {@code
+   * (c * hp + oy + ky) * wp + ox + kx} of the padded plane {@code [c][hp][wp]}. The kernels then
+   * compute "wide" rows of {@code wp} pixels, {@code wp - outW} of them thrown away; taken when
+   * that waste is at most a quarter.
+   */
+  private static boolean direct(ConvGeometry g) {
+    long wp = (long) g.inW() + g.padLeft() + g.padRight();
+    return g.strideH() == 1 && g.strideW() == 1 && 4 * wp <= 5L * g.outW();
+  }
+
+  private static boolean padded(ConvGeometry g) {
+    return g.padTop() + g.padLeft() + g.padBottom() + g.padRight() > 0;
+  }
+
+  /** Output rows per tile of a {@link #direct} convolution: two tiles per core, accumulators inside L1. */
+  private int directTileRows(ConvGeometry g, int n) {
+    int wp = g.inW() + g.padLeft() + g.padRight();
+    int perCore = (g.outH() + 2 * cores - 1) / (2 * cores);
+    return Math.max(1, Math.min(perCore, TILE_BYTES / 2 / (n * wp)));
+  }
+
+  /**
+   * A {@link #direct} convolution, per image: the padded copy (when there is padding) in this
+   * thread's scratch, then tiles of whole output rows, each a GEMM over the plain tap offsets and a
+   * requantization of its valid pixels, row by row.
+   */
+  private Step directConv(ConvGeometry g, int n, PackedWeights w, OutputStage stage, byte pad, int src, int inSize,
+      int dst, int outSize, boolean parallel) {
+    int hp = g.inH() + g.padTop() + g.padBottom();
+    int wp = g.inW() + g.padLeft() + g.padRight();
+    int outH = g.outH();
+    int outW = g.outW();
+    int[] taps = new int[g.inChannels() * g.kH() * g.kW()];
+    for (int c = 0, kk = 0; c < g.inChannels(); c++) {
+      for (int ky = 0; ky < g.kH(); ky++) {
+        for (int kx = 0; kx < g.kW(); kx++) {
+          taps[kk++] = (c * hp + ky * g.dilationH()) * wp + kx * g.dilationW();
+        }
+      }
+    }
+    int rows = directTileRows(g, n);
+    int perImage = (outH + rows - 1) / rows;
+    boolean copy = padded(g);
+    return (s, images, intraOp) -> {
+      for (int b = 0; b < images; b++) {
+        byte[] plane = copy ? s.padded : s.slots[src];
+        int base = copy ? 0 : b * inSize;
+        if (copy) {
+          pad(s.slots[src], b * inSize, g, pad, s.padded);
+        }
+        int image = b;
+        forEach(perImage, intraOp && parallel, t -> {
+          int oy0 = t * rows;
+          int tileRows = Math.min(rows, outH - oy0);
+          int count = (tileRows - 1) * wp + outW;
+          Tile buffers = tiles.get();
+          kernels.convGemm(plane, base + oy0 * wp, taps, count, w, stage.bias, buffers.acc);
+          for (int r = 0; r < tileRows; r++) {
+            stage.apply(s, buffers.acc, r * wp, count, n, outW, true, s.slots[dst],
+                image * outSize + (oy0 + r) * outW, outH * outW);
+          }
+        });
+      }
+    };
+  }
+
+  /** Image {@code in[c][h][w]} into {@code out[c][hp][wp]} with {@code padValue} around it. */
+  private static void pad(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] out) {
+    int hp = g.inH() + g.padTop() + g.padBottom();
+    int wp = g.inW() + g.padLeft() + g.padRight();
+    Arrays.fill(out, 0, g.inChannels() * hp * wp, padValue);
+    for (int c = 0; c < g.inChannels(); c++) {
+      for (int y = 0; y < g.inH(); y++) {
+        System.arraycopy(in, inOffset + (c * g.inH() + y) * g.inW(), out, (c * hp + y + g.padTop()) * wp + g.padLeft(),
+            g.inW());
+      }
+    }
+  }
+
   private Step compile(Op op, List<TensorInfo> tensors, int index) {
     int[] in = op.inputs();
     TensorInfo x = tensors.get(in[0]);
@@ -238,7 +333,7 @@ final class Executor {
       return (s, images, intraOp) -> {
         forEach(blocks, intraOp && macs * images >= MIN_PARALLEL_MACS, t -> kernels.gemm(s.slots[src], 0, images, w,
             t * blockColumns, Math.min(n, (t + 1) * blockColumns), stage.bias, s.acc));
-        stage.apply(s, s.acc, images, n, false, s.slots[dst], 0, n);
+        stage.apply(s, s.acc, 0, n, images, n, false, s.slots[dst], 0, n);
       };
     }
     if (op instanceof Op.Conv2D c) {
@@ -254,23 +349,31 @@ final class Executor {
         return (s, images, intraOp) -> {
           for (int b = 0; b < images; b++) {
             kernels.depthwiseConv(s.slots[src], b * inSize, g, multiplier, w, stage.bias, pad, s.acc);
-            stage.apply(s, s.acc, n, pixels, true, s.slots[dst], b * outSize, pixels);
+            stage.apply(s, s.acc, 0, pixels, n, pixels, true, s.slots[dst], b * outSize, pixels);
           }
         };
       }
       PackedWeights w = kernels.packConvWeights(c.weights(), n, k);
+      long macs = (long) pixels * n * k;
+      boolean parallel = macs >= MIN_PARALLEL_MACS;
+      if (direct(g)) {
+        return directConv(g, n, w, stage, pad, src, inSize, dst, outSize, parallel);
+      }
       int tile = tilePixels(pixels, k);
       int stride = kernels.pixelStride(tile);
+      int[] taps = new int[k];
+      for (int kk = 0; kk < k; kk++) {
+        taps[kk] = kk * stride;
+      }
       int perImage = (pixels + tile - 1) / tile;
-      long macs = (long) pixels * n * k;
-      return (s, images, intraOp) -> forEach(images * perImage, intraOp && macs * images >= MIN_PARALLEL_MACS, t -> {
+      return (s, images, intraOp) -> forEach(images * perImage, intraOp && parallel, t -> {
         int b = t / perImage;
         int first = t % perImage * tile;
         int count = Math.min(tile, pixels - first);
         Tile buffers = tiles.get();
         kernels.im2col(s.slots[src], b * inSize, g, first, count, pad, buffers.cols, stride);
-        kernels.convGemm(buffers.cols, count, stride, w, stage.bias, buffers.acc);
-        stage.apply(s, buffers.acc, n, count, true, s.slots[dst], b * outSize + first, pixels);
+        kernels.convGemm(buffers.cols, 0, taps, count, w, stage.bias, buffers.acc);
+        stage.apply(s, buffers.acc, 0, count, n, count, true, s.slots[dst], b * outSize + first, pixels);
       });
     }
     if (op instanceof Op.Pool p) {
@@ -329,22 +432,22 @@ final class Executor {
     }
 
     /**
-     * {@code acc} is {@code [rows][cols]}; row {@code i} lands at {@code outOffset + i * outRowStride}
-     * of the output. The channel is the row when {@code channelPerRow} (a convolution's {@code
+     * Row {@code i} of the output's {@code [rows][cols]}, from {@code acc[accOffset + i *
+     * accRowStride]} on, lands at {@code outOffset + i * outRowStride}. The channel is the row when {@code channelPerRow} (a convolution's {@code
      * [channel][pixel]}), else the column.
      */
-    void apply(Scratch s, int[] acc, int rows, int cols, boolean channelPerRow, byte[] out, int outOffset,
-        int outRowStride) {
+    void apply(Scratch s, int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
+        byte[] out, int outOffset, int outRowStride) {
       if (requantized != null) {
         Op.Requantized r = requantized;
-        kernels.requantize(acc, rows, cols, channelPerRow, r.outputMultiplier(), r.outputShift(),
-            r.quantization().zeroPoint() - 128, r.quantizedActivationMin() - 128, r.quantizedActivationMax() - 128,
-            out, outOffset, outRowStride);
+        kernels.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, r.outputMultiplier(),
+            r.outputShift(), r.quantization().zeroPoint() - 128, r.quantizedActivationMin() - 128,
+            r.quantizedActivationMax() - 128, out, outOffset, outRowStride);
         return;
       }
       // outOffset counts bytes of the int8 tensor; outputAcc has the same layout in ints.
       for (int i = 0; i < rows; i++) {
-        System.arraycopy(acc, i * cols, s.outputAcc, outOffset + i * outRowStride, cols);
+        System.arraycopy(acc, accOffset + i * accRowStride, s.outputAcc, outOffset + i * outRowStride, cols);
       }
     }
   }

@@ -40,19 +40,20 @@ interface Int8Kernels {
 
   /**
    * TFLite's per-channel output stage: {@code out[outOffset + i * outRowStride + j] =
-   * clamp(MultiplyByQuantizedMultiplier(acc[i * cols + j], output_multiplier[c], output_shift[c]) +
-   * output_offset, quantized_activation_min, quantized_activation_max)} with channel {@code c = i}
-   * when {@code channelPerRow} (a convolution's {@code [channel][pixel]}) and {@code c = j}
-   * otherwise (a dense layer's {@code [image][feature]}). {@code outRowStride >= cols} lets a tile
-   * of a convolution's pixels land in the rows of the whole output plane.
+   * clamp(MultiplyByQuantizedMultiplier(acc[accOffset + i * accRowStride + j], output_multiplier[c],
+   * output_shift[c]) + output_offset, quantized_activation_min, quantized_activation_max)} for
+   * {@code i < rows}, {@code j < cols}, with channel {@code c = i} when {@code channelPerRow} (a
+   * convolution's {@code [channel][pixel]}) and {@code c = j} otherwise (a dense layer's {@code
+   * [image][feature]}). The strides let one tile of a convolution's pixels land in the rows of
+   * the whole output plane.
    */
-  void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier, int[] outputShift,
-      int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out, int outOffset,
-      int outRowStride);
+  void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
+      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int quantizedActivationMax, byte[] out, int outOffset, int outRowStride);
 
   /**
-   * Row length of an {@link #im2col} buffer for {@code pixels} output pixels: at least {@code
-   * pixels}; {@link #convGemm} may read (and ignore) the bytes between the two.
+   * Row length of an {@link #im2col} buffer for {@code pixels} output pixels, and the pixels that
+   * {@link #convGemm} reads (and ignores past {@code pixels}) from each tap: at least {@code pixels}.
    */
   int pixelStride(int pixels);
 
@@ -72,11 +73,14 @@ interface Int8Kernels {
   PackedWeights packConvWeights(byte[] weights, int n, int k);
 
   /**
-   * A convolution as a GEMM over {@link #im2col}'s columns: {@code acc[j * pixels + p] = bias[j] +
-   * sum_kk cols[kk * pixelStride + p] * w[j][kk]}, so the accumulators are already {@code
-   * [channel][pixel]}, the NCHW order of the output.
+   * A convolution as a GEMM over its taps: {@code acc[j * pixels + p] = bias[j] + sum_kk
+   * src[srcOffset + tapOffset[kk] + p] * w[j][kk]} for {@code p < pixels}, so the accumulators are
+   * already {@code [channel][pixel]}, the NCHW order of the output. Over {@link #im2col}'s columns
+   * {@code tapOffset[kk] = kk * pixelStride}; over a (padded) input plane with stride 1 tap {@code
+   * (c, ky, kx)} is the plain offset {@code (c * h + ky) * w + kx}, with no copy at all. Reads
+   * {@code src} at {@code srcOffset + tapOffset[kk] + p} for every {@code p < pixelStride(pixels)}.
    */
-  void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc);
+  void convGemm(byte[] src, int srcOffset, int[] tapOffset, int pixels, PackedWeights w, int[] bias, int[] acc);
 
   /**
    * Depthwise convolution of one image: output channel {@code oc = ic * depthMultiplier + m} sees

@@ -166,19 +166,19 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    * slower on AVX2 (199 against 126 µs in ConvBenchmark), so it was not kept.
    */
   @Override
-  public void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier,
-      int[] outputShift, int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out,
-      int outOffset, int outRowStride) {
+  public void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
+      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int quantizedActivationMax, byte[] out, int outOffset, int outRowStride) {
     if (!channelPerRow || BYTE_OF_LONG == null) {
-      super.requantize(acc, rows, cols, channelPerRow, outputMultiplier, outputShift, outputOffset,
-          quantizedActivationMin, quantizedActivationMax, out, outOffset, outRowStride);
+      super.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, outputMultiplier, outputShift,
+          outputOffset, quantizedActivationMin, quantizedActivationMax, out, outOffset, outRowStride);
       return;
     }
     int lanes = LONG.length();
     for (int i = 0; i < rows; i++) {
       int multiplier = outputMultiplier[i];
       int shift = outputShift[i];
-      int row = i * cols;
+      int row = accOffset + i * accRowStride;
       int dst = outOffset + i * outRowStride;
       int j = 0;
       if (multiplier != Integer.MIN_VALUE) { // MIN_VALUE saturates one product; leave it to the scalar loop
@@ -261,13 +261,14 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    * stays in L1 while every weight block passes.
    */
   @Override
-  public void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc) {
+  public void convGemm(byte[] src, int srcOffset, int[] tapOffset, int pixels, PackedWeights w, int[] bias,
+      int[] acc) {
     int n = w.n();
     int k = w.k();
     byte[] wd = w.data();
     for (int p = 0; p < pixels; p += 2 * LANES) {
       for (int j = 0; j < n; j += NR) {
-        convTile(cols, p, pixelStride, wd, j * k, k, bias, j, n, acc, pixels);
+        convTile(src, srcOffset + p, tapOffset, wd, j * k, k, bias, j, n, acc, p, pixels);
       }
     }
   }
@@ -276,8 +277,8 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    * One tile, with its stores written out: passing the vectors to a helper that the JIT does not
    * inline makes it box them, which cost more than the multiply-adds.
    */
-  private static void convTile(byte[] cols, int p, int pixelStride, byte[] w, int wOffset, int k, int[] bias,
-      int j, int n, int[] acc, int pixels) {
+  private static void convTile(byte[] src, int srcOffset, int[] tapOffset, byte[] w, int wOffset, int k,
+      int[] bias, int j, int n, int[] acc, int p, int pixels) {
     IntVector s00 = IntVector.broadcast(INT, bias[j]);
     IntVector s01 = IntVector.broadcast(INT, j + 1 < n ? bias[j + 1] : 0);
     IntVector s02 = IntVector.broadcast(INT, j + 2 < n ? bias[j + 2] : 0);
@@ -286,9 +287,10 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     IntVector s11 = s01;
     IntVector s12 = s02;
     IntVector s13 = s03;
-    for (int kk = 0, c = p, wo = wOffset; kk < k; kk++, c += pixelStride, wo += NR) {
-      IntVector x0 = (IntVector) ByteVector.fromArray(BYTE, cols, c).convertShape(VectorOperators.B2I, INT, 0);
-      IntVector x1 = (IntVector) ByteVector.fromArray(BYTE, cols, c + LANES)
+    for (int kk = 0, wo = wOffset; kk < k; kk++, wo += NR) {
+      int c = srcOffset + tapOffset[kk];
+      IntVector x0 = (IntVector) ByteVector.fromArray(BYTE, src, c).convertShape(VectorOperators.B2I, INT, 0);
+      IntVector x1 = (IntVector) ByteVector.fromArray(BYTE, src, c + LANES)
           .convertShape(VectorOperators.B2I, INT, 0);
       IntVector y = IntVector.broadcast(INT, w[wo]);
       s00 = s00.add(x0.mul(y));

@@ -45,14 +45,14 @@ class ScalarInt8Kernels implements Int8Kernels {
   }
 
   @Override
-  public void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier,
-      int[] outputShift, int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out,
-      int outOffset, int outRowStride) {
+  public void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
+      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int quantizedActivationMax, byte[] out, int outOffset, int outRowStride) {
     for (int i = 0; i < rows; i++) {
       for (int j = 0; j < cols; j++) {
         int c = channelPerRow ? i : j;
-        int v = Requantization.multiplyByQuantizedMultiplier(acc[i * cols + j], outputMultiplier[c], outputShift[c])
-            + outputOffset;
+        int v = Requantization.multiplyByQuantizedMultiplier(acc[accOffset + i * accRowStride + j],
+            outputMultiplier[c], outputShift[c]) + outputOffset;
         out[outOffset + i * outRowStride + j] =
             (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
       }
@@ -119,7 +119,8 @@ class ScalarInt8Kernels implements Int8Kernels {
   }
 
   @Override
-  public void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc) {
+  public void convGemm(byte[] src, int srcOffset, int[] tapOffset, int pixels, PackedWeights w, int[] bias,
+      int[] acc) {
     int n = w.n();
     int k = w.k();
     byte[] wd = w.data();
@@ -127,7 +128,7 @@ class ScalarInt8Kernels implements Int8Kernels {
       for (int p = 0; p < pixels; p++) {
         int sum = bias[j];
         for (int kk = 0; kk < k; kk++) {
-          sum += cols[kk * pixelStride + p] * wd[j * k + kk];
+          sum += src[srcOffset + tapOffset[kk] + p] * wd[j * k + kk];
         }
         acc[j * pixels + p] = sum;
       }

@@ -92,7 +92,11 @@ class Int8KernelsTest {
       int rows = 1 + rnd.nextInt(9);
       int cols = 1 + rnd.nextInt(70);
       int channels = Math.max(rows, cols);
-      int[] acc = ints(rnd, rows * cols, trial % 5 == 0 ? Integer.MAX_VALUE / 2 : 1 << 24);
+      // A block of a wider accumulator matrix into a tile of a wider output plane, on odd trials.
+      int accOffset = trial % 2 == 0 ? 0 : rnd.nextInt(20);
+      int accRowStride = cols + (trial % 2 == 0 ? 0 : rnd.nextInt(40));
+      int outRowStride = cols + (trial % 2 == 0 ? 0 : rnd.nextInt(40));
+      int[] acc = ints(rnd, accOffset + rows * accRowStride, trial % 5 == 0 ? Integer.MAX_VALUE / 2 : 1 << 24);
       int[] multiplier = new int[channels];
       int[] shift = new int[channels];
       for (int c = 0; c < channels; c++) {
@@ -100,19 +104,18 @@ class Int8KernelsTest {
         multiplier[c] = q.multiplier();
         shift[c] = q.shift();
       }
-      // A tile of a wider output plane: rows land outRowStride apart, the bytes between untouched.
-      int outRowStride = cols + (trial % 2 == 0 ? 0 : rnd.nextInt(40));
       for (boolean channelPerRow : new boolean[] {true, false}) {
         for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
           byte[] out = new byte[rows * outRowStride + 3];
           Arrays.fill(out, (byte) 77);
-          kernels.requantize(acc, rows, cols, channelPerRow, multiplier, shift, -5, -100, 90, out, 3, outRowStride);
+          kernels.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, multiplier, shift, -5, -100, 90,
+              out, 3, outRowStride);
           for (int i = 0; i < rows; i++) {
             for (int j = 0; j < outRowStride; j++) {
               int c = channelPerRow ? i : j;
               int v = j < cols
-                  ? Math.max(-100, Math.min(90,
-                      Requantization.multiplyByQuantizedMultiplier(acc[i * cols + j], multiplier[c], shift[c]) - 5))
+                  ? Math.max(-100, Math.min(90, Requantization.multiplyByQuantizedMultiplier(
+                      acc[accOffset + i * accRowStride + j], multiplier[c], shift[c]) - 5))
                   : 77;
               assertEquals(v, out[3 + i * outRowStride + j],
                   kernels.getClass().getSimpleName() + " row " + i + " col " + j + " perRow " + channelPerRow);
@@ -143,7 +146,11 @@ class Int8KernelsTest {
         kernels.im2col(in, 0, g, 0, g.outPlane(), pad, cols, stride);
         int[] acc = new int[g.outPlane() * cout + 5];
         Arrays.fill(acc, 12345);
-        kernels.convGemm(cols, g.outPlane(), stride, kernels.packConvWeights(w, cout, k), bias, acc);
+        int[] taps = new int[k];
+        for (int kk = 0; kk < k; kk++) {
+          taps[kk] = kk * stride;
+        }
+        kernels.convGemm(cols, 0, taps, g.outPlane(), kernels.packConvWeights(w, cout, k), bias, acc);
         assertArrayEquals(expected, Arrays.copyOf(acc, expected.length),
             g + " cout=" + cout + " " + kernels.getClass().getSimpleName());
         for (int i = expected.length; i < acc.length; i++) {

@@ -46,6 +46,35 @@ class Int8ModelTest {
   }
 
   @Test
+  void convolutionsOnTheirInputPlaneMatchTheNaiveEvaluator() {
+    // in channels, size, out channels, kernel, padding, dilation, stride: stride 1 runs on the
+    // (padded) plane, wide rows and all; stride 2 takes im2col; both split into 4 "cores" of tiles.
+    int[][] shapes = {{16, 32, 16, 3, 1, 1, 1}, {32, 16, 32, 3, 1, 1, 1}, {64, 8, 64, 3, 1, 1, 1},
+        {3, 13, 5, 3, 2, 2, 1}, {1, 28, 20, 5, 0, 1, 1}, {16, 32, 32, 3, 1, 1, 2}, {5, 9, 7, 1, 0, 1, 1}};
+    Random rnd = new Random(22);
+    for (int[] sh : shapes) {
+      int k = sh[3];
+      Graph g = Int8Model.builder(new int[] {sh[0], sh[1], sh[1]}, new TensorQuantization(0.02f, 3, 8))
+          .conv2d("conv", RandomModels.weights(rnd, sh[2] * sh[0] * k * k, 8), new int[] {sh[2], sh[0], k, k}, 8,
+              RandomModels.floats(rnd, sh[2], 0.002f, 0.01f), RandomModels.floats(rnd, sh[2], -0.1f, 0.1f),
+              new int[] {sh[6], sh[6]}, new int[] {sh[4], sh[4], sh[4], sh[4]}, new int[] {sh[5], sh[5]}, 1,
+              new TensorQuantization(0.05f, 7, 8), Activation.RELU)
+          .build().graphForTests();
+      float[] x = RandomModels.input(rnd, g.input().size());
+      TensorQuantization q = g.input().quantization();
+      int[] inputQ = new int[x.length];
+      for (int i = 0; i < x.length; i++) {
+        inputQ[i] = FakeQuant.quantize(x[i], q.scale(), q.zeroPoint(), q.qmin(), q.qmax());
+      }
+      int[] expected = RandomModels.evaluate(g, inputQ)[1];
+      for (Int8Kernels kernels : new Int8Kernels[] {new ScalarInt8Kernels(), new PanamaInt8Kernels()}) {
+        assertArrayEquals(expected, new Int8Model(g, kernels, 4).quantizedOutput(0, x),
+            java.util.Arrays.toString(sh) + " " + kernels.name());
+      }
+    }
+  }
+
+  @Test
   void lenetRoundTripsThroughTheFileAndBatchesAgreeWithSingles(@TempDir Path dir) throws IOException {
     Int8Model model = RandomModels.lenet(new Random(12), 8).build();
     Path file = dir.resolve("lenet.q8");
