@@ -95,23 +95,26 @@ public class MultiplyIdiomBenchmark {
     return c;
   }
 
+  /** Written out by hand: a helper returning vectors, not inlined, makes C2 box them (see PanamaInt8Kernels). */
   @Benchmark
   public int vectorApiDot() {
+    byte[] x = this.x;
+    byte[] y = this.y;
     IntVector s0 = IntVector.zero(INT);
     IntVector s1 = IntVector.zero(INT);
     IntVector s2 = IntVector.zero(INT);
     IntVector s3 = IntVector.zero(INT);
     int lanes = INT.length();
     for (int i = 0; i + 4 * lanes <= x.length; i += 4 * lanes) {
-      s0 = s0.add(widen(x, i).mul(widen(y, i)));
-      s1 = s1.add(widen(x, i + lanes).mul(widen(y, i + lanes)));
-      s2 = s2.add(widen(x, i + 2 * lanes).mul(widen(y, i + 2 * lanes)));
-      s3 = s3.add(widen(x, i + 3 * lanes).mul(widen(y, i + 3 * lanes)));
+      s0 = s0.add(((IntVector) ByteVector.fromArray(BYTE, x, i).convertShape(VectorOperators.B2I, INT, 0))
+          .mul((IntVector) ByteVector.fromArray(BYTE, y, i).convertShape(VectorOperators.B2I, INT, 0)));
+      s1 = s1.add(((IntVector) ByteVector.fromArray(BYTE, x, i + lanes).convertShape(VectorOperators.B2I, INT, 0))
+          .mul((IntVector) ByteVector.fromArray(BYTE, y, i + lanes).convertShape(VectorOperators.B2I, INT, 0)));
+      s2 = s2.add(((IntVector) ByteVector.fromArray(BYTE, x, i + 2 * lanes).convertShape(VectorOperators.B2I, INT, 0))
+          .mul((IntVector) ByteVector.fromArray(BYTE, y, i + 2 * lanes).convertShape(VectorOperators.B2I, INT, 0)));
+      s3 = s3.add(((IntVector) ByteVector.fromArray(BYTE, x, i + 3 * lanes).convertShape(VectorOperators.B2I, INT, 0))
+          .mul((IntVector) ByteVector.fromArray(BYTE, y, i + 3 * lanes).convertShape(VectorOperators.B2I, INT, 0)));
     }
     return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
-  }
-
-  private static IntVector widen(byte[] v, int offset) {
-    return (IntVector) ByteVector.fromArray(BYTE, v, offset).convertShape(VectorOperators.B2I, INT, 0);
   }
 }

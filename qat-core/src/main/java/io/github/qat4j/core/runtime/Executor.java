@@ -211,7 +211,12 @@ final class Executor {
     return images < cores;
   }
 
-  /** Runs tasks {@code 0..count-1}, over the pool when {@code parallel}, else in this thread. */
+  /**
+   * Runs tasks {@code 0..count-1}, over the pool when {@code parallel}, else in this thread. A
+   * parallel stream's forEach waits through {@code CountedCompleter.helpComplete}, which runs only
+   * tasks of the same stream, so a thread waiting here never starts another predict on the
+   * scratch it is using (a caller's parallel stream of predicts included; Int8ModelTest checks it).
+   */
   private static void forEach(int count, boolean parallel, Task task) {
     if (parallel && count > 1) {
       IntStream.range(0, count).parallel().forEach(task::run);

@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -194,6 +196,33 @@ class Int8ModelTest {
       }
       for (int i = 0; i < results.size(); i++) {
         assertArrayEquals(expected.get(i % inputs.size()), results.get(i).get());
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void predictsInsideACallersParallelStreamKeepTheirOwnScratch() throws Exception {
+    // A thread that waits for the tiles of a split op may run another task of the same pool, here
+    // another predict on the same model, in the middle of its own.
+    Int8Model model = new Int8Model(RandomModels.lenet(new Random(23), 8).build().graphForTests(),
+        Int8KernelsProvider.get(), 4);
+    Random rnd = new Random(24);
+    float[][] inputs = new float[48][];
+    float[][] expected = new float[inputs.length][];
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = RandomModels.floats(rnd, 784, 0f, 1f);
+      expected[i] = model.predict(inputs[i]);
+    }
+    ForkJoinPool pool = new ForkJoinPool(4);
+    try {
+      for (int round = 0; round < 5; round++) {
+        float[][] actual = pool.submit(() -> IntStream.range(0, inputs.length).parallel()
+            .mapToObj(i -> model.predict(inputs[i])).toArray(float[][]::new)).get();
+        for (int i = 0; i < inputs.length; i++) {
+          assertArrayEquals(expected[i], actual[i], "round " + round + " input " + i);
+        }
       }
     } finally {
       pool.shutdown();
