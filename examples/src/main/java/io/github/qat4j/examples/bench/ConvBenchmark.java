@@ -4,22 +4,28 @@ import io.github.qat4j.core.runtime.Activation;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.TensorQuantization;
 import java.util.Random;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One int8 convolution through the public API (im2col, GEMM, requantization, one image, one core)
- * at the shapes of the project's models, with the Vector API kernels and the scalar reference.
- * GMAC/s = MACs / (microseconds per op) / 1000, with the MACs per shape listed below.
+ * One int8 convolution through the public API (im2col or the padded plane, GEMM, requantization,
+ * one image) at the shapes of the project's models, with the Vector API kernels and the scalar
+ * reference, on a ForkJoinPool of {@code threads}: with 1 the op runs on one core, with 2 its tiles
+ * are split as a batch-1 {@code predict} splits them. Ten calls per submission to the pool, so its
+ * hand-off is amortized. GMAC/s = MACs / (microseconds per op) / 1000, with the MACs per shape
+ * listed below.
  *
  * <ul>
  *   <li>{@code lenet_conv1}: 20x1x5x5 on 28x28, no padding: 288,000 MACs;
@@ -35,14 +41,20 @@ import org.openjdk.jmh.annotations.State;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class ConvBenchmark {
 
+  private static final int CALLS = 10;
+
   @Param({"lenet_conv1", "lenet_conv2", "resnet_stage1", "resnet_stage2", "resnet_stage3"})
   public String layer;
 
   @Param({"vector", "scalar"})
   public String kernels;
 
+  @Param({"1", "2"})
+  public int threads;
+
   private Int8Model model;
   private byte[] image;
+  private ForkJoinPool pool;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -74,10 +86,23 @@ public class ConvBenchmark {
     model = kernels.equals("vector") ? vector : vector.withScalarKernels();
     image = new byte[in * size * size];
     rnd.nextBytes(image);
+    pool = new ForkJoinPool(threads);
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    pool.shutdown();
   }
 
   @Benchmark
-  public float[] conv() {
-    return model.predictUint8(image);
+  @OperationsPerInvocation(CALLS)
+  public float[] conv() throws Exception {
+    return pool.submit(() -> {
+      float[] out = null;
+      for (int i = 0; i < CALLS; i++) {
+        out = model.predictUint8(image);
+      }
+      return out;
+    }).get();
   }
 }

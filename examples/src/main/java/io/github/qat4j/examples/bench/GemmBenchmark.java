@@ -71,7 +71,8 @@ public class GemmBenchmark {
     Method pack = api.getDeclaredMethod("packWeights", byte[].class, int.class, int.class);
     pack.setAccessible(true);
     packed = pack.invoke(impl, w, N, K);
-    gemm = api.getDeclaredMethod("gemm", byte[].class, int.class, int.class, packedType, int[].class, int[].class);
+    gemm = api.getDeclaredMethod("gemm", byte[].class, int.class, int.class, packedType, int.class, int.class,
+        int[].class, int[].class);
     gemm.setAccessible(true);
 
     fa = new float[M * K];
@@ -87,7 +88,7 @@ public class GemmBenchmark {
 
   @Benchmark
   public int[] int8Gemm() throws ReflectiveOperationException {
-    gemm.invoke(impl, a, 0, M, packed, bias, acc);
+    gemm.invoke(impl, a, 0, M, packed, 0, N, bias, acc);
     return acc;
   }
 

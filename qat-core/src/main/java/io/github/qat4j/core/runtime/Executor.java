@@ -3,12 +3,19 @@ package io.github.qat4j.core.runtime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * A {@link Graph} compiled for {@link Int8Kernels}: weights packed, zero-point corrections folded
  * into the int32 biases, quantization parameters moved to the signed domain, and every tensor
  * given a scratch slot that it shares with tensors whose lifetimes do not overlap. Stateless after
  * construction; each thread brings its own {@link Scratch}.
+ *
+ * <p>A convolution runs one tile of output pixels at a time: im2col of the tile, the GEMM, and the
+ * requantization (with the ReLU in its clamp) straight into the output plane, so the tile's columns
+ * and accumulators stay in L1 and sit in a per-thread arena, allocated once per thread. When a call
+ * has fewer images than cores ({@code intraOp}), the tiles of a convolution and the column blocks of
+ * a dense layer are spread over the ForkJoinPool the call runs in, so batch 1 uses every core.
  */
 final class Executor {
 
@@ -16,24 +23,41 @@ final class Executor {
   private static final long CHUNK_BUDGET = 16L << 20;
   /** Images per chunk at most: enough rows for the GEMM's register tiles to amortize. */
   static final int MAX_CHUNK = 64;
+  /** im2col bytes per tile: with the tile's accumulators, inside a 32-48 KiB L1. */
+  private static final int TILE_BYTES = 16 * 1024;
+  /**
+   * Multiply-accumulates below which an op is not split over threads: at 5-20 GMAC/s they take a
+   * few microseconds, as long as waking a pool thread does.
+   */
+  private static final long MIN_PARALLEL_MACS = 1L << 17;
 
   private final Graph graph;
   private final Int8Kernels kernels;
+  private final int cores;
   private final Step[] steps;
   private final int[] slotOf;
   private final int[] slotBytes;
   private final int chunk;
-  private final int colsBytes;
-  private final int maxConvAcc;
+  private final int maxDepthwiseAcc;
   private final int maxDenseN;
+  private final int outputSize;
+  /** For a dequantizing last op: the scale of each output value of one image, else null. */
+  private final float[] outputScale;
+  private final int tileColsBytes;
+  private final int tileAccInts;
+  private final int maxPaddedBytes;
+  /** The per-thread tile arena, sized for the largest tile of any convolution of this graph. */
+  private final ThreadLocal<Tile> tiles = ThreadLocal.withInitial(Tile::new);
 
   /** Per-thread buffers for up to {@code images} inputs at a time; never resized. */
   static final class Scratch {
     final int images;
     final byte[][] slots;
-    final byte[] cols;
     final int[] acc;
-    final float[] logits;
+    /** A padded copy of one image for a convolution that runs on its input plane. */
+    final byte[] padded;
+    /** A dequantizing last op's int32 outputs, {@code images} rows of the output's size. */
+    final int[] outputAcc;
 
     private Scratch(Executor e, int images) {
       this.images = images;
@@ -41,19 +65,32 @@ final class Executor {
       for (int i = 0; i < slots.length; i++) {
         slots[i] = new byte[e.slotBytes[i] * images + Int8Kernels.ROW_SLACK];
       }
-      cols = new byte[e.colsBytes + Int8Kernels.ROW_SLACK];
-      acc = new int[Math.max(e.maxConvAcc, e.maxDenseN * images)];
-      logits = new float[e.graph.output().quantization() == null ? e.graph.output().size() * images : 0];
+      acc = new int[Math.max(e.maxDepthwiseAcc, e.maxDenseN * images)];
+      padded = new byte[e.maxPaddedBytes > 0 ? e.maxPaddedBytes + Int8Kernels.ROW_SLACK : 0];
+      outputAcc = new int[e.outputScale != null ? e.outputSize * images : 0];
     }
   }
 
-  private interface Step {
-    void run(Scratch s, int images);
+  /** One convolution tile's im2col columns and accumulators. */
+  private final class Tile {
+    final byte[] cols = new byte[tileColsBytes + Int8Kernels.ROW_SLACK];
+    final int[] acc = new int[tileAccInts];
   }
 
-  Executor(Graph graph, Int8Kernels kernels) {
+  private interface Step {
+    void run(Scratch s, int images, boolean intraOp);
+  }
+
+  /** A piece of an op's work: task {@code t} of a split. */
+  private interface Task {
+    void run(int t);
+  }
+
+  /** {@code cores}: the threads a call may use, which sizes the splits of one image's ops. */
+  Executor(Graph graph, Int8Kernels kernels, int cores) {
     this.graph = graph;
     this.kernels = kernels;
+    this.cores = cores;
     List<TensorInfo> tensors = graph.tensors();
     List<Op> ops = graph.ops();
     slotOf = new int[tensors.size()];
@@ -62,26 +99,42 @@ final class Executor {
     for (int b : slotBytes) {
       perImage += b;
     }
-    long cols = 0;
-    long convAcc = 0;
+    long depthwiseAcc = 0;
     long denseN = 0;
+    int colsBytes = 0;
+    int accInts = 0;
+    int paddedBytes = 0;
     for (int i = 0; i < ops.size(); i++) {
       TensorInfo out = tensors.get(i + 1);
-      if (ops.get(i) instanceof Op.Conv2D c) {
-        int pixels = out.dim(1) * out.dim(2);
-        convAcc = Math.max(convAcc, (long) pixels * c.outChannels());
-        if (!c.depthwise()) {
-          cols = Math.max(cols, (long) kernels.pixelStride(pixels) * c.inChannels() * c.kH() * c.kW());
+      if (ops.get(i) instanceof Op.Conv2D c && c.depthwise()) {
+        depthwiseAcc = Math.max(depthwiseAcc, (long) out.dim(1) * out.dim(2) * c.outChannels());
+      } else if (ops.get(i) instanceof Op.Conv2D c) {
+        ConvGeometry g = c.geometry(tensors.get(c.input()).dim(1), tensors.get(c.input()).dim(2));
+        int k = c.weights().length / c.outChannels();
+        if (direct(g)) {
+          // Op.MAX_IM2COL and TensorInfo.MAX_ELEMENTS bound these well inside an int.
+          int wp = g.inW() + g.padLeft() + g.padRight();
+          int hp = g.inH() + g.padTop() + g.padBottom();
+          accInts = Math.max(accInts, kernels.pixelStride(directTileRows(g, c.outChannels()) * wp) * c.outChannels());
+          paddedBytes = padded(g) ? Math.max(paddedBytes, g.inChannels() * hp * wp) : paddedBytes;
+        } else {
+          int tile = tilePixels(out.dim(1) * out.dim(2), k);
+          colsBytes = Math.max(colsBytes, kernels.pixelStride(tile) * k);
+          accInts = Math.max(accInts, tile * c.outChannels());
         }
       } else if (ops.get(i) instanceof Op.Dense) {
         denseN = Math.max(denseN, out.size());
       }
     }
-    perImage += 4 * (denseN + graph.output().size());
-    long fixed = cols + 4 * convAcc;
-    chunk = (int) Math.max(1, Math.min(MAX_CHUNK, (CHUNK_BUDGET - fixed) / perImage));
-    colsBytes = (int) cols;
-    maxConvAcc = (int) convAcc;
+    tileColsBytes = colsBytes;
+    tileAccInts = accInts;
+    maxPaddedBytes = paddedBytes;
+    outputSize = graph.output().size();
+    outputScale = graph.output().quantization() == null
+        ? dequantizationScales(ops.get(ops.size() - 1), graph.output()) : null;
+    perImage += 4 * (denseN + outputSize);
+    chunk = (int) Math.max(1, Math.min(MAX_CHUNK, (CHUNK_BUDGET - 4 * depthwiseAcc) / perImage));
+    maxDepthwiseAcc = (int) depthwiseAcc;
     maxDenseN = (int) denseN;
     steps = new Step[ops.size()];
     for (int i = 0; i < steps.length; i++) {
@@ -143,10 +196,125 @@ final class Executor {
     return s.slots[slotOf[t]];
   }
 
-  /** Runs ops {@code 0..lastOp} on {@code images} inputs already in tensor 0. */
-  void run(Scratch s, int images, int lastOp) {
+  /**
+   * Runs ops {@code 0..lastOp} on {@code images} inputs already in tensor 0; with {@code intraOp}
+   * the large ops are split over the current ForkJoinPool (or the common pool).
+   */
+  void run(Scratch s, int images, int lastOp, boolean intraOp) {
     for (int i = 0; i <= lastOp; i++) {
-      steps[i].run(s, images);
+      steps[i].run(s, images, intraOp);
+    }
+  }
+
+  /** Whether a call on {@code images} inputs at once should split its ops over threads. */
+  boolean intraOp(int images) {
+    return images < cores;
+  }
+
+  /**
+   * Runs tasks {@code 0..count-1}, over the pool when {@code parallel}, else in this thread. A
+   * parallel stream's forEach waits through {@code CountedCompleter.helpComplete}, which runs only
+   * tasks of the same stream, so a thread waiting here never starts another predict on the
+   * scratch it is using (a caller's parallel stream of predicts included; Int8ModelTest checks it).
+   */
+  private static void forEach(int count, boolean parallel, Task task) {
+    if (parallel && count > 1) {
+      IntStream.range(0, count).parallel().forEach(task::run);
+    } else {
+      for (int t = 0; t < count; t++) {
+        task.run(t);
+      }
+    }
+  }
+
+  /** Pixels per convolution tile: a multiple of the kernels' pixel block, columns inside {@link #TILE_BYTES}. */
+  private int tilePixels(int pixels, int k) {
+    int block = kernels.pixelStride(1);
+    int inCache = Math.max(block, TILE_BYTES / k / block * block);
+    // At least two tiles per core, so one image splits evenly.
+    int perCore = (pixels + 2 * cores - 1) / (2 * cores);
+    int split = (perCore + block - 1) / block * block;
+    return Math.min(inCache, split);
+  }
+
+  /**
+   * Whether a convolution runs on its input plane (padded into a copy when it has padding) instead
+   * of im2col: stride 1, where tap {@code (c, ky, kx)} of output pixel {@code (oy, ox)} is at {@code
+   * (c * hp + oy + ky) * wp + ox + kx} of the padded plane {@code [c][hp][wp]}. The kernels then
+   * compute "wide" rows of {@code wp} pixels, {@code wp - outW} of them thrown away; taken when
+   * that waste is at most a quarter.
+   */
+  private static boolean direct(ConvGeometry g) {
+    long wp = (long) g.inW() + g.padLeft() + g.padRight();
+    return g.strideH() == 1 && g.strideW() == 1 && 4 * wp <= 5L * g.outW();
+  }
+
+  private static boolean padded(ConvGeometry g) {
+    return g.padTop() + g.padLeft() + g.padBottom() + g.padRight() > 0;
+  }
+
+  /** Output rows per tile of a {@link #direct} convolution: two tiles per core, accumulators inside L1. */
+  private int directTileRows(ConvGeometry g, int n) {
+    int wp = g.inW() + g.padLeft() + g.padRight();
+    int perCore = (g.outH() + 2 * cores - 1) / (2 * cores);
+    return Math.max(1, Math.min(perCore, TILE_BYTES / 2 / (n * wp)));
+  }
+
+  /**
+   * A {@link #direct} convolution, per image: the padded copy (when there is padding) in this
+   * thread's scratch, then tiles of whole output rows, each a GEMM over the plain tap offsets and a
+   * requantization of its valid pixels, row by row.
+   */
+  private Step directConv(ConvGeometry g, int n, PackedWeights w, OutputStage stage, byte pad, int src, int inSize,
+      int dst, int outSize, boolean parallel) {
+    int hp = g.inH() + g.padTop() + g.padBottom();
+    int wp = g.inW() + g.padLeft() + g.padRight();
+    int outH = g.outH();
+    int outW = g.outW();
+    int[] taps = new int[g.inChannels() * g.kH() * g.kW()];
+    for (int c = 0, kk = 0; c < g.inChannels(); c++) {
+      for (int ky = 0; ky < g.kH(); ky++) {
+        for (int kx = 0; kx < g.kW(); kx++) {
+          taps[kk++] = (c * hp + ky * g.dilationH()) * wp + kx * g.dilationW();
+        }
+      }
+    }
+    int rows = directTileRows(g, n);
+    int perImage = (outH + rows - 1) / rows;
+    boolean copy = padded(g);
+    return (s, images, intraOp) -> {
+      for (int b = 0; b < images; b++) {
+        byte[] plane = copy ? s.padded : s.slots[src];
+        int base = copy ? 0 : b * inSize;
+        if (copy) {
+          pad(s.slots[src], b * inSize, g, pad, s.padded);
+        }
+        int image = b;
+        forEach(perImage, intraOp && parallel, t -> {
+          int oy0 = t * rows;
+          int tileRows = Math.min(rows, outH - oy0);
+          int count = (tileRows - 1) * wp + outW;
+          Tile buffers = tiles.get();
+          kernels.convGemm(plane, base + oy0 * wp, taps, count, w, stage.bias, buffers.acc);
+          for (int r = 0; r < tileRows; r++) {
+            stage.apply(s, buffers.acc, r * wp, count, n, outW, true, s.slots[dst],
+                image * outSize + (oy0 + r) * outW, outH * outW);
+          }
+        });
+      }
+    };
+  }
+
+  /** Image {@code in[c][h][w]} into {@code out[c][hp][wp]} with {@code padValue} around it. */
+  private static void pad(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] out) {
+    int hp = g.inH() + g.padTop() + g.padBottom();
+    int wp = g.inW() + g.padLeft() + g.padRight();
+    Arrays.fill(out, 0, g.inChannels() * hp * wp, padValue);
+    for (int c = 0; c < g.inChannels(); c++) {
+      for (int y = 0; y < g.inH(); y++) {
+        System.arraycopy(in, inOffset + (c * g.inH() + y) * g.inW(), out, (c * hp + y + g.padTop()) * wp + g.padLeft(),
+            g.inW());
+      }
     }
   }
 
@@ -160,41 +328,62 @@ final class Executor {
     int dst = slotOf[index + 1];
     if (op instanceof Op.Dense d) {
       OutputStage stage = new OutputStage(d.output(), foldBias(d.bias(), d.weights(), d.inFeatures(), x));
-      PackedWeights w = kernels.packWeights(d.weights(), d.outFeatures(), d.inFeatures());
-      return (s, images) -> {
-        kernels.gemm(s.slots[src], 0, images, w, stage.bias, s.acc);
-        stage.apply(s, images, d.outFeatures(), false, s.slots[dst], 0);
+      int n = d.outFeatures();
+      PackedWeights w = kernels.packWeights(d.weights(), n, d.inFeatures());
+      // Column blocks: two per core, each a multiple of COLUMN_BLOCK.
+      int blockColumns = Math.max(Int8Kernels.COLUMN_BLOCK, ((n + 2 * cores - 1) / (2 * cores)
+          + Int8Kernels.COLUMN_BLOCK - 1) / Int8Kernels.COLUMN_BLOCK * Int8Kernels.COLUMN_BLOCK);
+      int blocks = (n + blockColumns - 1) / blockColumns;
+      long macs = (long) n * d.inFeatures();
+      return (s, images, intraOp) -> {
+        forEach(blocks, intraOp && macs * images >= MIN_PARALLEL_MACS, t -> kernels.gemm(s.slots[src], 0, images, w,
+            t * blockColumns, Math.min(n, (t + 1) * blockColumns), stage.bias, s.acc));
+        stage.apply(s, s.acc, 0, n, images, n, false, s.slots[dst], 0, n);
       };
     }
     if (op instanceof Op.Conv2D c) {
       ConvGeometry g = c.geometry(x.dim(1), x.dim(2));
       int pixels = g.outPlane();
-      int k = c.weights().length / c.outChannels();
+      int n = c.outChannels();
+      int k = c.weights().length / n;
       OutputStage stage = new OutputStage(c.output(), foldBias(c.bias(), c.weights(), k, x));
       byte pad = (byte) (x.quantization().zeroPoint() - 128);
       if (c.depthwise()) {
-        int multiplier = c.outChannels() / c.inChannels();
+        int multiplier = n / c.inChannels();
         byte[] w = c.weights().clone();
-        return (s, images) -> {
+        return (s, images, intraOp) -> {
           for (int b = 0; b < images; b++) {
             kernels.depthwiseConv(s.slots[src], b * inSize, g, multiplier, w, stage.bias, pad, s.acc);
-            stage.apply(s, c.outChannels(), pixels, true, s.slots[dst], b * outSize);
+            stage.apply(s, s.acc, 0, pixels, n, pixels, true, s.slots[dst], b * outSize, pixels);
           }
         };
       }
-      PackedWeights w = kernels.packConvWeights(c.weights(), c.outChannels(), k);
-      int stride = kernels.pixelStride(pixels);
-      return (s, images) -> {
-        for (int b = 0; b < images; b++) {
-          kernels.im2col(s.slots[src], b * inSize, g, pad, s.cols, stride);
-          kernels.convGemm(s.cols, pixels, stride, w, stage.bias, s.acc);
-          stage.apply(s, c.outChannels(), pixels, true, s.slots[dst], b * outSize);
-        }
-      };
+      PackedWeights w = kernels.packConvWeights(c.weights(), n, k);
+      long macs = (long) pixels * n * k;
+      boolean parallel = macs >= MIN_PARALLEL_MACS;
+      if (direct(g)) {
+        return directConv(g, n, w, stage, pad, src, inSize, dst, outSize, parallel);
+      }
+      int tile = tilePixels(pixels, k);
+      int stride = kernels.pixelStride(tile);
+      int[] taps = new int[k];
+      for (int kk = 0; kk < k; kk++) {
+        taps[kk] = kk * stride;
+      }
+      int perImage = (pixels + tile - 1) / tile;
+      return (s, images, intraOp) -> forEach(images * perImage, intraOp && parallel, t -> {
+        int b = t / perImage;
+        int first = t % perImage * tile;
+        int count = Math.min(tile, pixels - first);
+        Tile buffers = tiles.get();
+        kernels.im2col(s.slots[src], b * inSize, g, first, count, pad, buffers.cols, stride);
+        kernels.convGemm(buffers.cols, 0, taps, count, w, stage.bias, buffers.acc);
+        stage.apply(s, buffers.acc, 0, count, n, count, true, s.slots[dst], b * outSize + first, pixels);
+      });
     }
     if (op instanceof Op.Pool p) {
       ConvGeometry g = p.geometry(x.dim(0), x.dim(1), x.dim(2));
-      return (s, images) -> {
+      return (s, images, intraOp) -> {
         for (int b = 0; b < images; b++) {
           if (p.average()) {
             kernels.avgPool(s.slots[src], b * inSize, g, s.slots[dst], b * outSize);
@@ -206,7 +395,7 @@ final class Executor {
     }
     if (op instanceof Op.GlobalAvgPool) {
       int plane = x.dim(1) * x.dim(2);
-      return (s, images) -> kernels.globalAvgPool(s.slots[src], 0, images * x.dim(0), plane, s.slots[dst], 0);
+      return (s, images, intraOp) -> kernels.globalAvgPool(s.slots[src], 0, images * x.dim(0), plane, s.slots[dst], 0);
     }
     if (op instanceof Op.Add a) {
       int src2 = slotOf[in[1]];
@@ -215,9 +404,9 @@ final class Executor {
           128 - tensors.get(in[1]).quantization().zeroPoint(), a.input2Multiplier(), a.input2Shift(),
           a.quantization().zeroPoint() - 128, a.outputMultiplier(), a.outputShift(),
           a.quantizedActivationMin() - 128, a.quantizedActivationMax() - 128);
-      return (s, images) -> kernels.add(s.slots[src], 0, s.slots[src2], 0, images * outSize, params, s.slots[dst], 0);
+      return (s, images, intraOp) -> kernels.add(s.slots[src], 0, s.slots[src2], 0, images * outSize, params, s.slots[dst], 0);
     }
-    return (s, images) -> System.arraycopy(s.slots[src], 0, s.slots[dst], 0, images * outSize);
+    return (s, images, intraOp) -> System.arraycopy(s.slots[src], 0, s.slots[dst], 0, images * outSize);
   }
 
   /**
@@ -237,41 +426,60 @@ final class Executor {
     return folded;
   }
 
-  /** Requantize to int8, or dequantize to float logits (the last op only). */
+  /** Requantize to int8, or keep the int32 outputs of a dequantizing last op for {@link #dequantize}. */
   private final class OutputStage {
     final int[] bias;
     final Op.Requantized requantized;
-    final float[] outputScale;
 
     OutputStage(Op.Output output, int[] bias) {
       this.bias = bias;
       this.requantized = output instanceof Op.Requantized r ? r : null;
-      this.outputScale = output instanceof Op.Dequantized d ? d.outputScale() : null;
     }
 
     /**
-     * {@code acc} is {@code [rows][cols]}, the layout of the output; the channel is the row when
-     * {@code channelPerRow} (a convolution's {@code [channel][pixel]}), else the column.
+     * Row {@code i} of the output's {@code [rows][cols]}, from {@code acc[accOffset + i *
+     * accRowStride]} on, lands at {@code outOffset + i * outRowStride}. The channel is the row when {@code channelPerRow} (a convolution's {@code
+     * [channel][pixel]}), else the column.
      */
-    void apply(Scratch s, int rows, int cols, boolean channelPerRow, byte[] out, int outOffset) {
+    void apply(Scratch s, int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
+        byte[] out, int outOffset, int outRowStride) {
       if (requantized != null) {
         Op.Requantized r = requantized;
-        kernels.requantize(s.acc, rows, cols, channelPerRow, r.outputMultiplier(), r.outputShift(),
-            r.quantization().zeroPoint() - 128, r.quantizedActivationMin() - 128, r.quantizedActivationMax() - 128,
-            out, outOffset);
+        kernels.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, r.outputMultiplier(),
+            r.outputShift(), r.quantization().zeroPoint() - 128, r.quantizedActivationMin() - 128,
+            r.quantizedActivationMax() - 128, out, outOffset, outRowStride);
         return;
       }
-      // outOffset counts bytes of the int8 tensor; the logits buffer has the same layout in floats.
+      // outOffset counts bytes of the int8 tensor; outputAcc has the same layout in ints.
       for (int i = 0; i < rows; i++) {
-        for (int j = 0; j < cols; j++) {
-          s.logits[outOffset + i * cols + j] = s.acc[i * cols + j] * outputScale[channelPerRow ? i : j];
-        }
+        System.arraycopy(acc, accOffset + i * accRowStride, s.outputAcc, outOffset + i * outRowStride, cols);
       }
+    }
+  }
+
+  /** {@code acc * s_in * s_w[c]} for each value of one image of a dequantizing last op, NCHW order. */
+  private static float[] dequantizationScales(Op last, TensorInfo output) {
+    if (last instanceof Op.Dense d) {
+      return ((Op.Dequantized) d.output()).outputScale().clone();
+    }
+    float[] perChannel = ((Op.Dequantized) ((Op.Conv2D) last).output()).outputScale();
+    int plane = output.size() / perChannel.length;
+    float[] scales = new float[output.size()];
+    for (int i = 0; i < scales.length; i++) {
+      scales[i] = perChannel[i / plane];
+    }
+    return scales;
+  }
+
+  /** The float logits of the last run's {@code images} inputs of a dequantizing last op, into {@code out}. */
+  void dequantize(Scratch s, int images, float[] out, int offset) {
+    for (int i = 0; i < images * outputSize; i++) {
+      out[offset + i] = s.outputAcc[i] * outputScale[i % outputSize];
     }
   }
 
   /** The int32 accumulators of a dequantizing last op for image 0 of the last run, in NCHW order. */
   int[] lastAccumulators(Scratch s) {
-    return Arrays.copyOf(s.acc, graph.output().size());
+    return Arrays.copyOf(s.outputAcc, outputSize);
   }
 }

@@ -18,6 +18,12 @@ interface Int8Kernels {
    */
   int ROW_SLACK = 64;
 
+  /**
+   * {@link #gemm} computes a range of output columns that starts at a multiple of this, so a caller
+   * can split one layer's columns over threads along the kernels' register tiles.
+   */
+  int COLUMN_BLOCK = 16;
+
   /** What these kernels are, for logs and reports: {@code "scalar"} or {@code "Vector API, ..."}. */
   String name();
 
@@ -26,44 +32,55 @@ interface Int8Kernels {
 
   /**
    * {@code acc[i * n + j] = bias[j] + sum_kk a[aOffset + i * k + kk] * w[j][kk]} for {@code i < m},
-   * {@code j < n}, where {@code a} holds {@code m} rows of {@code k} bytes followed by at least
-   * {@link #ROW_SLACK} readable bytes.
+   * {@code from <= j < to}, where {@code a} holds {@code m} rows of {@code k} bytes followed by at
+   * least {@link #ROW_SLACK} readable bytes, {@code from} is a multiple of {@link #COLUMN_BLOCK} and
+   * {@code to <= n}; other columns of {@code acc} are left as they are.
    */
-  void gemm(byte[] a, int aOffset, int m, PackedWeights w, int[] bias, int[] acc);
+  void gemm(byte[] a, int aOffset, int m, PackedWeights w, int from, int to, int[] bias, int[] acc);
 
   /**
-   * TFLite's per-channel output stage: {@code out[outOffset + i * cols + j] =
-   * clamp(MultiplyByQuantizedMultiplier(acc[i * cols + j], output_multiplier[c], output_shift[c]) +
-   * output_offset, quantized_activation_min, quantized_activation_max)} with channel {@code c = i}
-   * when {@code channelPerRow} (a convolution's {@code [channel][pixel]}) and {@code c = j}
-   * otherwise (a dense layer's {@code [image][feature]}).
+   * TFLite's per-channel output stage: {@code out[outOffset + i * outRowStride + j] =
+   * clamp(MultiplyByQuantizedMultiplier(acc[accOffset + i * accRowStride + j], output_multiplier[c],
+   * output_shift[c]) + output_offset, quantized_activation_min, quantized_activation_max)} for
+   * {@code i < rows}, {@code j < cols}, with channel {@code c = i} when {@code channelPerRow} (a
+   * convolution's {@code [channel][pixel]}) and {@code c = j} otherwise (a dense layer's {@code
+   * [image][feature]}). The strides let one tile of a convolution's pixels land in the rows of
+   * the whole output plane.
    */
-  void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier, int[] outputShift,
-      int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out, int outOffset);
+  void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
+      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int quantizedActivationMax, byte[] out, int outOffset, int outRowStride);
 
   /**
-   * Row length of an {@link #im2col} buffer for {@code pixels} output pixels: at least {@code
-   * pixels}; {@link #convGemm} may read (and ignore) the bytes between the two.
+   * Row length of an {@link #im2col} buffer for {@code pixels} output pixels, and the pixels that
+   * {@link #convGemm} reads (and ignores past {@code pixels}) from each tap: at least {@code pixels}.
    */
   int pixelStride(int pixels);
 
   /**
-   * Lays out the receptive fields of one image {@code in[c][h][w]} channel-major: row {@code kk =
-   * (c, ky, kx)} of {@code cols} holds, at {@code kk * pixelStride + p}, the input that tap sees
-   * for output pixel {@code p}, or {@code padValue} in the padding (the input zero point, so it
-   * contributes nothing once the zero-point correction folded into the bias is applied).
+   * Lays out the receptive fields of output pixels {@code firstPixel .. firstPixel + pixels - 1}
+   * (row-major over the output plane) of one image {@code in[c][h][w]} channel-major: row {@code kk
+   * = (c, ky, kx)} of {@code cols} holds, at {@code kk * pixelStride + p}, the input that tap sees
+   * for output pixel {@code firstPixel + p}, or {@code padValue} in the padding (the input zero
+   * point, so it contributes nothing once the zero-point correction folded into the bias is
+   * applied). A tile of pixels at a time keeps {@code cols} in cache for the {@link #convGemm} that
+   * follows.
    */
-  void im2col(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] cols, int pixelStride);
+  void im2col(byte[] in, int inOffset, ConvGeometry g, int firstPixel, int pixels, byte padValue, byte[] cols,
+      int pixelStride);
 
   /** Rearranges convolution weights {@code [n][k]} (row-major) for {@link #convGemm}; done once at load. */
   PackedWeights packConvWeights(byte[] weights, int n, int k);
 
   /**
-   * A convolution as a GEMM over {@link #im2col}'s columns: {@code acc[j * pixels + p] = bias[j] +
-   * sum_kk cols[kk * pixelStride + p] * w[j][kk]}, so the accumulators are already {@code
-   * [channel][pixel]}, the NCHW order of the output.
+   * A convolution as a GEMM over its taps: {@code acc[j * pixels + p] = bias[j] + sum_kk
+   * src[srcOffset + tapOffset[kk] + p] * w[j][kk]} for {@code p < pixels}, so the accumulators are
+   * already {@code [channel][pixel]}, the NCHW order of the output. Over {@link #im2col}'s columns
+   * {@code tapOffset[kk] = kk * pixelStride}; over a (padded) input plane with stride 1 tap {@code
+   * (c, ky, kx)} is the plain offset {@code (c * h + ky) * w + kx}, with no copy at all. Reads
+   * {@code src} at {@code srcOffset + tapOffset[kk] + p} for every {@code p < pixelStride(pixels)}.
    */
-  void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc);
+  void convGemm(byte[] src, int srcOffset, int[] tapOffset, int pixels, PackedWeights w, int[] bias, int[] acc);
 
   /**
    * Depthwise convolution of one image: output channel {@code oc = ic * depthMultiplier + m} sees

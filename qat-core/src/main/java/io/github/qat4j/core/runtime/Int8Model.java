@@ -25,13 +25,15 @@ import java.util.stream.IntStream;
  *
  * <p>Run with {@code --add-modules jdk.incubator.vector} for the Vector API kernels; without it the
  * scalar kernels compute the same integers, more slowly. Instances are immutable and thread-safe;
- * each thread reuses its own scratch buffers, and large batches are split across the cores.
+ * each thread reuses its own scratch buffers, large batches are split across the cores by images,
+ * and smaller ones (a single image too) by splitting each large op.
  */
 public final class Int8Model {
 
   private final Graph graph;
   private final Int8Kernels kernels;
   private final Executor executor;
+  private final int cores;
   private final ThreadLocal<Executor.Scratch> scratch;
 
   Int8Model(Graph graph) {
@@ -39,9 +41,15 @@ public final class Int8Model {
   }
 
   Int8Model(Graph graph, Int8Kernels kernels) {
+    this(graph, kernels, Runtime.getRuntime().availableProcessors());
+  }
+
+  /** {@code cores}: how many threads one call is split for (tests force a split on any machine). */
+  Int8Model(Graph graph, Int8Kernels kernels, int cores) {
     this.graph = graph;
     this.kernels = kernels;
-    this.executor = new Executor(graph, kernels);
+    this.cores = cores;
+    this.executor = new Executor(graph, kernels, cores);
     this.scratch = new ThreadLocal<>();
   }
 
@@ -206,7 +214,7 @@ public final class Int8Model {
     checkFinite(input, 0, size, "input");
     Executor.Scratch s = scratch(1);
     quantize(input, 0, executor.tensor(s, 0), 0);
-    executor.run(s, 1, opIndex);
+    executor.run(s, 1, opIndex, executor.intraOp(1));
     TensorInfo out = graph.tensors().get(opIndex + 1);
     if (out.quantization() == null) {
       return executor.lastAccumulators(s);
@@ -245,9 +253,10 @@ public final class Int8Model {
   private float[] run(int count, Source source) {
     int outSize = graph.output().size();
     float[] out = new float[count * outSize];
-    int cores = Runtime.getRuntime().availableProcessors();
     int per = Math.max(1, Math.min(executor.chunk(), (count + cores - 1) / cores));
     int pieces = (count + per - 1) / per;
+    // Fewer pieces than cores: each piece also splits its large ops over the pool.
+    boolean intraOp = executor.intraOp(pieces);
     IntStream range = IntStream.range(0, pieces);
     (pieces > 1 ? range.parallel() : range).forEach(piece -> {
       int from = piece * per;
@@ -258,7 +267,7 @@ public final class Int8Model {
       for (int b = 0; b < n; b++) {
         source.fill(from + b, in, b * inSize);
       }
-      executor.run(s, n, graph.ops().size() - 1);
+      executor.run(s, n, graph.ops().size() - 1, intraOp);
       writeOutput(s, n, out, from * outSize);
     });
     return out;
@@ -268,7 +277,7 @@ public final class Int8Model {
     TensorInfo last = graph.output();
     int size = last.size();
     if (last.quantization() == null) {
-      System.arraycopy(s.logits, 0, out, offset, n * size);
+      executor.dequantize(s, n, out, offset);
     } else {
       byte[] q = executor.tensor(s, graph.tensors().size() - 1);
       float scale = last.quantization().scale();

@@ -75,7 +75,7 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
   }
 
   @Override
-  public void gemm(byte[] a, int aOffset, int m, PackedWeights w, int[] bias, int[] acc) {
+  public void gemm(byte[] a, int aOffset, int m, PackedWeights w, int from, int to, int[] bias, int[] acc) {
     int n = w.n();
     int k = w.k();
     int kp = paddedK(k);
@@ -84,14 +84,14 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     int mc = Math.max(2, A_BLOCK_BYTES / kp & ~1);
     for (int i0 = 0; i0 < m; i0 += mc) {
       int i1 = Math.min(m, i0 + mc);
-      for (int j = 0; j < n; j += NR) {
+      for (int j = from; j < to; j += NR) {
         int wOffset = j * kp;
         int i = i0;
         for (; i + 2 <= i1; i += 2) {
-          tile2x4(a, aOffset + i * k, aOffset + (i + 1) * k, wd, wOffset, kp, bias, j, n, acc, i * n);
+          tile2x4(a, aOffset + i * k, aOffset + (i + 1) * k, wd, wOffset, kp, bias, j, to, n, acc, i * n);
         }
         if (i < i1) {
-          tile1x4(a, aOffset + i * k, wd, wOffset, kp, bias, j, n, acc, i * n);
+          tile1x4(a, aOffset + i * k, wd, wOffset, kp, bias, j, to, acc, i * n);
         }
       }
     }
@@ -105,7 +105,7 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    * returning vectors collapsed to 2.5 (the JIT stopped keeping the vectors in registers).
    */
   private static void tile2x4(byte[] a, int a0, int a1, byte[] w, int wOffset, int kp, int[] bias, int j,
-      int n, int[] acc, int c0) {
+      int to, int n, int[] acc, int c0) {
     IntVector s00 = IntVector.zero(INT);
     IntVector s01 = IntVector.zero(INT);
     IntVector s02 = IntVector.zero(INT);
@@ -130,14 +130,14 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
       s03 = s03.add(x0.mul(y));
       s13 = s13.add(x1.mul(y));
     }
-    store(acc, c0, j, n, bias, s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD),
+    store(acc, c0, j, to, bias, s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD),
         s02.reduceLanes(VectorOperators.ADD), s03.reduceLanes(VectorOperators.ADD));
-    store(acc, c0 + n, j, n, bias, s10.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD),
+    store(acc, c0 + n, j, to, bias, s10.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD),
         s12.reduceLanes(VectorOperators.ADD), s13.reduceLanes(VectorOperators.ADD));
   }
 
   /** The odd last row of A: tile2x4 with one row. */
-  private static void tile1x4(byte[] a, int a0, byte[] w, int wOffset, int kp, int[] bias, int j, int n,
+  private static void tile1x4(byte[] a, int a0, byte[] w, int wOffset, int kp, int[] bias, int j, int to,
       int[] acc, int c0) {
     IntVector s0 = IntVector.zero(INT);
     IntVector s1 = IntVector.zero(INT);
@@ -153,7 +153,7 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
       s3 = s3.add(x.mul(
           (IntVector) ByteVector.fromArray(BYTE, w, wo + 3 * LANES).convertShape(VectorOperators.B2I, INT, 0)));
     }
-    store(acc, c0, j, n, bias, s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD),
+    store(acc, c0, j, to, bias, s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD),
         s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD));
   }
 
@@ -166,19 +166,20 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    * slower on AVX2 (199 against 126 µs in ConvBenchmark), so it was not kept.
    */
   @Override
-  public void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier,
-      int[] outputShift, int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out,
-      int outOffset) {
+  public void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
+      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int quantizedActivationMax, byte[] out, int outOffset, int outRowStride) {
     if (!channelPerRow || BYTE_OF_LONG == null) {
-      super.requantize(acc, rows, cols, channelPerRow, outputMultiplier, outputShift, outputOffset,
-          quantizedActivationMin, quantizedActivationMax, out, outOffset);
+      super.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, outputMultiplier, outputShift,
+          outputOffset, quantizedActivationMin, quantizedActivationMax, out, outOffset, outRowStride);
       return;
     }
     int lanes = LONG.length();
     for (int i = 0; i < rows; i++) {
       int multiplier = outputMultiplier[i];
       int shift = outputShift[i];
-      int row = i * cols;
+      int row = accOffset + i * accRowStride;
+      int dst = outOffset + i * outRowStride;
       int j = 0;
       if (multiplier != Integer.MIN_VALUE) { // MIN_VALUE saturates one product; leave it to the scalar loop
         for (; j + lanes <= cols; j += lanes) {
@@ -186,12 +187,12 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
               .convertShape(VectorOperators.I2L, LONG, 0);
           LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift)
               .add(outputOffset).max(quantizedActivationMin).min(quantizedActivationMax);
-          ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, outOffset + row + j);
+          ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, dst + j);
         }
       }
       for (; j < cols; j++) {
         int v = Requantization.multiplyByQuantizedMultiplier(acc[row + j], multiplier, shift) + outputOffset;
-        out[outOffset + row + j] = (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
+        out[dst + j] = (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
       }
     }
   }
@@ -260,13 +261,14 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    * stays in L1 while every weight block passes.
    */
   @Override
-  public void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc) {
+  public void convGemm(byte[] src, int srcOffset, int[] tapOffset, int pixels, PackedWeights w, int[] bias,
+      int[] acc) {
     int n = w.n();
     int k = w.k();
     byte[] wd = w.data();
     for (int p = 0; p < pixels; p += 2 * LANES) {
       for (int j = 0; j < n; j += NR) {
-        convTile(cols, p, pixelStride, wd, j * k, k, bias, j, n, acc, pixels);
+        convTile(src, srcOffset + p, tapOffset, wd, j * k, k, bias, j, n, acc, p, pixels);
       }
     }
   }
@@ -275,8 +277,8 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    * One tile, with its stores written out: passing the vectors to a helper that the JIT does not
    * inline makes it box them, which cost more than the multiply-adds.
    */
-  private static void convTile(byte[] cols, int p, int pixelStride, byte[] w, int wOffset, int k, int[] bias,
-      int j, int n, int[] acc, int pixels) {
+  private static void convTile(byte[] src, int srcOffset, int[] tapOffset, byte[] w, int wOffset, int k,
+      int[] bias, int j, int n, int[] acc, int p, int pixels) {
     IntVector s00 = IntVector.broadcast(INT, bias[j]);
     IntVector s01 = IntVector.broadcast(INT, j + 1 < n ? bias[j + 1] : 0);
     IntVector s02 = IntVector.broadcast(INT, j + 2 < n ? bias[j + 2] : 0);
@@ -285,9 +287,10 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     IntVector s11 = s01;
     IntVector s12 = s02;
     IntVector s13 = s03;
-    for (int kk = 0, c = p, wo = wOffset; kk < k; kk++, c += pixelStride, wo += NR) {
-      IntVector x0 = (IntVector) ByteVector.fromArray(BYTE, cols, c).convertShape(VectorOperators.B2I, INT, 0);
-      IntVector x1 = (IntVector) ByteVector.fromArray(BYTE, cols, c + LANES)
+    for (int kk = 0, wo = wOffset; kk < k; kk++, wo += NR) {
+      int c = srcOffset + tapOffset[kk];
+      IntVector x0 = (IntVector) ByteVector.fromArray(BYTE, src, c).convertShape(VectorOperators.B2I, INT, 0);
+      IntVector x1 = (IntVector) ByteVector.fromArray(BYTE, src, c + LANES)
           .convertShape(VectorOperators.B2I, INT, 0);
       IntVector y = IntVector.broadcast(INT, w[wo]);
       s00 = s00.add(x0.mul(y));
@@ -322,16 +325,16 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     }
   }
 
-  /** Writes the tile's sums for the columns j..j+3 that exist (n need not be a multiple of NR). */
-  private static void store(int[] acc, int row, int j, int n, int[] bias, int d0, int d1, int d2, int d3) {
+  /** Writes the tile's sums for the columns j..j+3 below {@code to} (not a multiple of NR at the end). */
+  private static void store(int[] acc, int row, int j, int to, int[] bias, int d0, int d1, int d2, int d3) {
     acc[row + j] = bias[j] + d0;
-    if (j + 1 < n) {
+    if (j + 1 < to) {
       acc[row + j + 1] = bias[j + 1] + d1;
     }
-    if (j + 2 < n) {
+    if (j + 2 < to) {
       acc[row + j + 2] = bias[j + 2] + d2;
     }
-    if (j + 3 < n) {
+    if (j + 3 < to) {
       acc[row + j + 3] = bias[j + 3] + d3;
     }
   }

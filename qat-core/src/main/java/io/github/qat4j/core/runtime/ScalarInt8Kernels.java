@@ -28,13 +28,13 @@ class ScalarInt8Kernels implements Int8Kernels {
   }
 
   @Override
-  public void gemm(byte[] a, int aOffset, int m, PackedWeights w, int[] bias, int[] acc) {
+  public void gemm(byte[] a, int aOffset, int m, PackedWeights w, int from, int to, int[] bias, int[] acc) {
     int n = w.n();
     int k = w.k();
     byte[] wd = w.data();
     for (int i = 0; i < m; i++) {
       int row = aOffset + i * k;
-      for (int j = 0; j < n; j++) {
+      for (int j = from; j < to; j++) {
         int sum = bias[j];
         for (int kk = 0; kk < k; kk++) {
           sum += a[row + kk] * wd[j * k + kk];
@@ -45,15 +45,16 @@ class ScalarInt8Kernels implements Int8Kernels {
   }
 
   @Override
-  public void requantize(int[] acc, int rows, int cols, boolean channelPerRow, int[] outputMultiplier,
-      int[] outputShift, int outputOffset, int quantizedActivationMin, int quantizedActivationMax, byte[] out,
-      int outOffset) {
+  public void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
+      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int quantizedActivationMax, byte[] out, int outOffset, int outRowStride) {
     for (int i = 0; i < rows; i++) {
       for (int j = 0; j < cols; j++) {
         int c = channelPerRow ? i : j;
-        int v = Requantization.multiplyByQuantizedMultiplier(acc[i * cols + j], outputMultiplier[c], outputShift[c])
-            + outputOffset;
-        out[outOffset + i * cols + j] = (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
+        int v = Requantization.multiplyByQuantizedMultiplier(acc[accOffset + i * accRowStride + j],
+            outputMultiplier[c], outputShift[c]) + outputOffset;
+        out[outOffset + i * outRowStride + j] =
+            (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
       }
     }
   }
@@ -65,16 +66,18 @@ class ScalarInt8Kernels implements Int8Kernels {
 
   /**
    * Row by row: for each tap {@code (c, ky, kx)} the output columns whose input column lies inside
-   * the image are one range, computed once per tap; the rest of the row is padding. Plain loops:
-   * rows are a few to a few dozen bytes, too short for arraycopy's call to pay.
+   * the image are one range, computed once per tap; the rest of the row is padding. The tile's
+   * pixels are walked one output row (or part of one) at a time. Plain loops: rows are a few to a
+   * few dozen bytes, too short for arraycopy's call to pay.
    */
   @Override
-  public void im2col(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] cols, int pixelStride) {
-    int outH = g.outH();
+  public void im2col(byte[] in, int inOffset, ConvGeometry g, int firstPixel, int pixels, byte padValue,
+      byte[] cols, int pixelStride) {
     int outW = g.outW();
     int inH = g.inH();
     int inW = g.inW();
     int sw = g.strideW();
+    int end = firstPixel + pixels;
     int row = 0;
     for (int c = 0; c < g.inChannels(); c++) {
       int plane = inOffset + c * g.inPlane();
@@ -85,20 +88,23 @@ class ScalarInt8Kernels implements Int8Kernels {
           int from = Math.min(outW, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
           int to = Math.max(from, Math.min(outW, inW - dx <= 0 ? 0 : (inW - dx - 1) / sw + 1));
           int dst = row * pixelStride;
-          for (int oy = 0; oy < outH; oy++, dst += outW) {
+          for (int p = firstPixel; p < end; ) {
+            int oy = p / outW;
+            int ox = p - oy * outW;
+            int rowEnd = Math.min(outW, ox + end - p);
             int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH();
             boolean rowInside = iy >= 0 && iy < inH;
-            int rowFrom = rowInside ? from : outW;
-            int rowTo = rowInside ? to : outW;
-            int ox = 0;
+            int rowFrom = rowInside ? Math.max(ox, Math.min(from, rowEnd)) : rowEnd;
+            int rowTo = rowInside ? Math.max(rowFrom, Math.min(to, rowEnd)) : rowEnd;
+            p += rowEnd - ox;
             for (; ox < rowFrom; ox++) {
-              cols[dst + ox] = padValue;
+              cols[dst++] = padValue;
             }
             for (int src = plane + iy * inW + ox * sw + dx; ox < rowTo; ox++, src += sw) {
-              cols[dst + ox] = in[src];
+              cols[dst++] = in[src];
             }
-            for (; ox < outW; ox++) {
-              cols[dst + ox] = padValue;
+            for (; ox < rowEnd; ox++) {
+              cols[dst++] = padValue;
             }
           }
         }
@@ -113,7 +119,8 @@ class ScalarInt8Kernels implements Int8Kernels {
   }
 
   @Override
-  public void convGemm(byte[] cols, int pixels, int pixelStride, PackedWeights w, int[] bias, int[] acc) {
+  public void convGemm(byte[] src, int srcOffset, int[] tapOffset, int pixels, PackedWeights w, int[] bias,
+      int[] acc) {
     int n = w.n();
     int k = w.k();
     byte[] wd = w.data();
@@ -121,7 +128,7 @@ class ScalarInt8Kernels implements Int8Kernels {
       for (int p = 0; p < pixels; p++) {
         int sum = bias[j];
         for (int kk = 0; kk < k; kk++) {
-          sum += cols[kk * pixelStride + p] * wd[j * k + kk];
+          sum += src[srcOffset + tapOffset[kk] + p] * wd[j * k + kk];
         }
         acc[j * pixels + p] = sum;
       }

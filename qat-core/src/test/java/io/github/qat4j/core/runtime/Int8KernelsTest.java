@@ -37,9 +37,36 @@ class Int8KernelsTest {
       System.arraycopy(a, 0, shifted, aOffset, a.length);
       int[] expected = new int[m * n];
       int[] actual = new int[m * n];
-      scalar.gemm(shifted, aOffset, m, scalar.packWeights(w, n, k), bias, expected);
-      panama.gemm(shifted, aOffset, m, panama.packWeights(w, n, k), bias, actual);
+      scalar.gemm(shifted, aOffset, m, scalar.packWeights(w, n, k), 0, n, bias, expected);
+      panama.gemm(shifted, aOffset, m, panama.packWeights(w, n, k), 0, n, bias, actual);
       assertArrayEquals(expected, actual, "m=" + m + " n=" + n + " k=" + k);
+    }
+  }
+
+  @Test
+  void gemmOfAColumnRangeWritesThoseColumnsOnly() {
+    Random rnd = new Random(11);
+    for (int trial = 0; trial < 100; trial++) {
+      int m = 1 + rnd.nextInt(5);
+      int n = 1 + rnd.nextInt(70);
+      int k = 1 + rnd.nextInt(100);
+      byte[] a = activations(rnd, m * k + Int8Kernels.ROW_SLACK, trial % 5 == 0);
+      byte[] w = weights(rnd, n * k, trial % 5 == 0);
+      int[] bias = ints(rnd, n, 1 << 20);
+      int from = rnd.nextInt((n + Int8Kernels.COLUMN_BLOCK - 1) / Int8Kernels.COLUMN_BLOCK) * Int8Kernels.COLUMN_BLOCK;
+      int to = from + rnd.nextInt(n - from + 1);
+      int[] whole = new int[m * n];
+      scalar.gemm(a, 0, m, scalar.packWeights(w, n, k), 0, n, bias, whole);
+      for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
+        int[] part = new int[m * n];
+        Arrays.fill(part, 12345);
+        kernels.gemm(a, 0, m, kernels.packWeights(w, n, k), from, to, bias, part);
+        for (int i = 0; i < m * n; i++) {
+          int j = i % n;
+          assertEquals(j >= from && j < to ? whole[i] : 12345, part[i],
+              kernels.name() + " m=" + m + " n=" + n + " k=" + k + " [" + from + ", " + to + ") at " + i);
+        }
+      }
     }
   }
 
@@ -50,7 +77,7 @@ class Int8KernelsTest {
     System.arraycopy(src, 0, a, 0, src.length);
     byte[] w = {127, -127, 2, -127, 127, -127};
     int[] acc = new int[4];
-    scalar.gemm(a, 0, 2, scalar.packWeights(w, 2, 3), new int[] {10, -10}, acc);
+    scalar.gemm(a, 0, 2, scalar.packWeights(w, 2, 3), 0, 2, new int[] {10, -10}, acc);
     assertArrayEquals(new int[] {
         10 + -128 * 127 + 127 * -127 + 3 * 2,
         -10 + -128 * -127 + 127 * 127 + 3 * -127,
@@ -65,7 +92,11 @@ class Int8KernelsTest {
       int rows = 1 + rnd.nextInt(9);
       int cols = 1 + rnd.nextInt(70);
       int channels = Math.max(rows, cols);
-      int[] acc = ints(rnd, rows * cols, trial % 5 == 0 ? Integer.MAX_VALUE / 2 : 1 << 24);
+      // A block of a wider accumulator matrix into a tile of a wider output plane, on odd trials.
+      int accOffset = trial % 2 == 0 ? 0 : rnd.nextInt(20);
+      int accRowStride = cols + (trial % 2 == 0 ? 0 : rnd.nextInt(40));
+      int outRowStride = cols + (trial % 2 == 0 ? 0 : rnd.nextInt(40));
+      int[] acc = ints(rnd, accOffset + rows * accRowStride, trial % 5 == 0 ? Integer.MAX_VALUE / 2 : 1 << 24);
       int[] multiplier = new int[channels];
       int[] shift = new int[channels];
       for (int c = 0; c < channels; c++) {
@@ -75,13 +106,18 @@ class Int8KernelsTest {
       }
       for (boolean channelPerRow : new boolean[] {true, false}) {
         for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
-          byte[] out = new byte[rows * cols + 3];
-          kernels.requantize(acc, rows, cols, channelPerRow, multiplier, shift, -5, -100, 90, out, 3);
+          byte[] out = new byte[rows * outRowStride + 3];
+          Arrays.fill(out, (byte) 77);
+          kernels.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, multiplier, shift, -5, -100, 90,
+              out, 3, outRowStride);
           for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
+            for (int j = 0; j < outRowStride; j++) {
               int c = channelPerRow ? i : j;
-              int v = Requantization.multiplyByQuantizedMultiplier(acc[i * cols + j], multiplier[c], shift[c]) - 5;
-              assertEquals(Math.max(-100, Math.min(90, v)), out[3 + i * cols + j],
+              int v = j < cols
+                  ? Math.max(-100, Math.min(90, Requantization.multiplyByQuantizedMultiplier(
+                      acc[accOffset + i * accRowStride + j], multiplier[c], shift[c]) - 5))
+                  : 77;
+              assertEquals(v, out[3 + i * outRowStride + j],
                   kernels.getClass().getSimpleName() + " row " + i + " col " + j + " perRow " + channelPerRow);
             }
           }
@@ -107,14 +143,44 @@ class Int8KernelsTest {
         int stride = kernels.pixelStride(g.outPlane());
         byte[] cols = new byte[stride * k];
         Arrays.fill(cols, (byte) 77); // what a previous image left: im2col must overwrite every used byte
-        kernels.im2col(in, 0, g, pad, cols, stride);
+        kernels.im2col(in, 0, g, 0, g.outPlane(), pad, cols, stride);
         int[] acc = new int[g.outPlane() * cout + 5];
         Arrays.fill(acc, 12345);
-        kernels.convGemm(cols, g.outPlane(), stride, kernels.packConvWeights(w, cout, k), bias, acc);
+        int[] taps = new int[k];
+        for (int kk = 0; kk < k; kk++) {
+          taps[kk] = kk * stride;
+        }
+        kernels.convGemm(cols, 0, taps, g.outPlane(), kernels.packConvWeights(w, cout, k), bias, acc);
         assertArrayEquals(expected, Arrays.copyOf(acc, expected.length),
             g + " cout=" + cout + " " + kernels.getClass().getSimpleName());
         for (int i = expected.length; i < acc.length; i++) {
           assertEquals(12345, acc[i], "convGemm wrote past its output");
+        }
+      }
+    }
+  }
+
+  @Test
+  void im2colOfATileIsThatSliceOfTheWholeImage() {
+    Random rnd = new Random(12);
+    for (int trial = 0; trial < 300; trial++) {
+      ConvGeometry g = trial % 10 == 9 ? largeGeometry(rnd) : randomGeometry(rnd, true);
+      int k = g.inChannels() * g.kH() * g.kW();
+      int pixels = g.outPlane();
+      byte[] in = activations(rnd, g.inChannels() * g.inPlane(), false);
+      byte pad = (byte) (rnd.nextInt(256) - 128);
+      byte[] whole = new byte[pixels * k];
+      scalar.im2col(in, 0, g, 0, pixels, pad, whole, pixels);
+      int first = rnd.nextInt(pixels);
+      int count = 1 + rnd.nextInt(pixels - first);
+      int stride = count + rnd.nextInt(5);
+      byte[] tile = new byte[stride * k];
+      Arrays.fill(tile, (byte) 77);
+      scalar.im2col(in, 0, g, first, count, pad, tile, stride);
+      for (int kk = 0; kk < k; kk++) {
+        for (int p = 0; p < stride; p++) {
+          assertEquals(p < count ? whole[kk * pixels + first + p] : 77, tile[kk * stride + p],
+              g + " tile [" + first + ", +" + count + ") tap " + kk + " pixel " + p);
         }
       }
     }

@@ -16,7 +16,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,6 +44,35 @@ class Int8ModelTest {
         assertArrayEquals(expected[op + 1], panama.quantizedOutput(op, x), where);
       }
       assertArrayEquals(scalar.predict(x), panama.predict(x));
+    }
+  }
+
+  @Test
+  void convolutionsOnTheirInputPlaneMatchTheNaiveEvaluator() {
+    // in channels, size, out channels, kernel, padding, dilation, stride: stride 1 runs on the
+    // (padded) plane, wide rows and all; stride 2 takes im2col; both split into 4 "cores" of tiles.
+    int[][] shapes = {{16, 32, 16, 3, 1, 1, 1}, {32, 16, 32, 3, 1, 1, 1}, {64, 8, 64, 3, 1, 1, 1},
+        {3, 13, 5, 3, 2, 2, 1}, {1, 28, 20, 5, 0, 1, 1}, {16, 32, 32, 3, 1, 1, 2}, {5, 9, 7, 1, 0, 1, 1}};
+    Random rnd = new Random(22);
+    for (int[] sh : shapes) {
+      int k = sh[3];
+      Graph g = Int8Model.builder(new int[] {sh[0], sh[1], sh[1]}, new TensorQuantization(0.02f, 3, 8))
+          .conv2d("conv", RandomModels.weights(rnd, sh[2] * sh[0] * k * k, 8), new int[] {sh[2], sh[0], k, k}, 8,
+              RandomModels.floats(rnd, sh[2], 0.002f, 0.01f), RandomModels.floats(rnd, sh[2], -0.1f, 0.1f),
+              new int[] {sh[6], sh[6]}, new int[] {sh[4], sh[4], sh[4], sh[4]}, new int[] {sh[5], sh[5]}, 1,
+              new TensorQuantization(0.05f, 7, 8), Activation.RELU)
+          .build().graphForTests();
+      float[] x = RandomModels.input(rnd, g.input().size());
+      TensorQuantization q = g.input().quantization();
+      int[] inputQ = new int[x.length];
+      for (int i = 0; i < x.length; i++) {
+        inputQ[i] = FakeQuant.quantize(x[i], q.scale(), q.zeroPoint(), q.qmin(), q.qmax());
+      }
+      int[] expected = RandomModels.evaluate(g, inputQ)[1];
+      for (Int8Kernels kernels : new Int8Kernels[] {new ScalarInt8Kernels(), new PanamaInt8Kernels()}) {
+        assertArrayEquals(expected, new Int8Model(g, kernels, 4).quantizedOutput(0, x),
+            java.util.Arrays.toString(sh) + " " + kernels.name());
+      }
     }
   }
 
@@ -172,6 +203,33 @@ class Int8ModelTest {
   }
 
   @Test
+  void predictsInsideACallersParallelStreamKeepTheirOwnScratch() throws Exception {
+    // A thread that waits for the tiles of a split op may run another task of the same pool, here
+    // another predict on the same model, in the middle of its own.
+    Int8Model model = new Int8Model(RandomModels.lenet(new Random(23), 8).build().graphForTests(),
+        Int8KernelsProvider.get(), 4);
+    Random rnd = new Random(24);
+    float[][] inputs = new float[48][];
+    float[][] expected = new float[inputs.length][];
+    for (int i = 0; i < inputs.length; i++) {
+      inputs[i] = RandomModels.floats(rnd, 784, 0f, 1f);
+      expected[i] = model.predict(inputs[i]);
+    }
+    ForkJoinPool pool = new ForkJoinPool(4);
+    try {
+      for (int round = 0; round < 5; round++) {
+        float[][] actual = pool.submit(() -> IntStream.range(0, inputs.length).parallel()
+            .mapToObj(i -> model.predict(inputs[i])).toArray(float[][]::new)).get();
+        for (int i = 0; i < inputs.length; i++) {
+          assertArrayEquals(expected[i], actual[i], "round " + round + " input " + i);
+        }
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
   void scalarKernelsGiveTheSameOutputsBitForBit() {
     Random rnd = new Random(14);
     Int8Model model = RandomModels.lenet(rnd, 8).build();
@@ -184,5 +242,26 @@ class Int8ModelTest {
     assertArrayEquals(model.predictBatch(inputs, n), scalar.predictBatch(inputs, n));
     float[] one = java.util.Arrays.copyOf(inputs, 784);
     assertArrayEquals(model.quantizedOutput("dense1", one), scalar.quantizedOutput("dense1", one));
+  }
+
+  @Test
+  void opsSplitOverThreadsGiveTheScalarOutputsBitForBit() {
+    Random rnd = new Random(21);
+    Graph lenet = RandomModels.lenet(rnd, 8).build().graphForTests();
+    Int8Model scalar = new Int8Model(lenet, new ScalarInt8Kernels(), 1);
+    float[] inputs = RandomModels.floats(rnd, 12 * 784, 0f, 1f);
+    float[] expected = scalar.predictBatch(inputs, 12);
+    // 4 "cores": batches of 1 to 3 images are fewer pieces than cores, so every conv and dense layer
+    // is split into tiles and column blocks run by the pool, on both kernels.
+    for (Int8Kernels kernels : new Int8Kernels[] {new ScalarInt8Kernels(), new PanamaInt8Kernels()}) {
+      Int8Model split = new Int8Model(lenet, kernels, 4);
+      for (int b = 0; b < 12; b++) {
+        float[] one = java.util.Arrays.copyOfRange(inputs, b * 784, (b + 1) * 784);
+        assertArrayEquals(java.util.Arrays.copyOfRange(expected, b * 10, b * 10 + 10), split.predict(one),
+            kernels.name() + " image " + b);
+      }
+      assertArrayEquals(java.util.Arrays.copyOf(expected, 30), split.predictBatch(java.util.Arrays.copyOf(inputs,
+          3 * 784), 3), kernels.name());
+    }
   }
 }
