@@ -34,6 +34,10 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
       ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LONG.length() * Byte.SIZE)) : null;
   /** Left-hand side bytes kept hot per block of rows, well inside a 32-48 KiB L1. */
   private static final int A_BLOCK_BYTES = 16 * 1024;
+  /** Values per block of {@link #add}: its three passes over a block's sums stay in L1. */
+  private static final int ADD_BLOCK = 512;
+  /** Each thread's block of int32 sums for {@link #add}, allocated once per thread. */
+  private static final ThreadLocal<int[]> ADD_SUMS = ThreadLocal.withInitial(() -> new int[ADD_BLOCK]);
 
   PanamaInt8Kernels() {
     if (INT.vectorBitSize() < 256) {
@@ -199,9 +203,11 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
   /**
    * TFLite's integer Add in LONG-sized steps, each lane as {@link ScalarInt8Kernels#add} computes
-   * it: the left-shifted inputs and the sum of the rescaled inputs are wrapped to int32 as Java's
-   * int arithmetic wraps them, so every lane agrees with the reference bit for bit. Narrow vectors
-   * take the scalar loop, as {@link #requantize} does, and so does the tail.
+   * it, block by block: one pass rescales the first input into {@link #ADD_SUMS}, one adds the
+   * second input's rescaled values (the int32 conversion wraps the sum as Java's int addition
+   * does), one requantizes to the output. One vector multiply per loop: with all three in one loop
+   * C2 stopped inlining the third (NodeCountInliningCutoff), boxed its vectors, and ResNet-8 at
+   * batch 1 ran at half the scalar speed. Narrow vectors and the tail take the scalar loop.
    */
   @Override
   public void add(byte[] in1, int in1Offset, byte[] in2, int in2Offset, int size, AddParams p, byte[] out,
@@ -210,26 +216,44 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     // A multiplier of MIN_VALUE saturates one product, which the vector multiply leaves out (see requantize).
     if (BYTE_OF_LONG != null && p.input1Multiplier() != Integer.MIN_VALUE && p.input2Multiplier() != Integer.MIN_VALUE
         && p.outputMultiplier() != Integer.MIN_VALUE) {
-      for (int lanes = LONG.length(); i + lanes <= size; i += lanes) {
-        LongVector x1 = (LongVector) ByteVector.fromArray(BYTE_OF_LONG, in1, in1Offset + i)
-            .convertShape(VectorOperators.B2L, LONG, 0);
-        LongVector x2 = (LongVector) ByteVector.fromArray(BYTE_OF_LONG, in2, in2Offset + i)
-            .convertShape(VectorOperators.B2L, LONG, 0);
-        LongVector scaled1 = multiplyByQuantizedMultiplier(
-            wrapToInt(x1.add(p.input1Offset()), p.leftShift()), p.input1Multiplier(), p.input1Shift());
-        LongVector scaled2 = multiplyByQuantizedMultiplier(
-            wrapToInt(x2.add(p.input2Offset()), p.leftShift()), p.input2Multiplier(), p.input2Shift());
-        LongVector v = multiplyByQuantizedMultiplier(wrapToInt(scaled1.add(scaled2), 0), p.outputMultiplier(),
-            p.outputShift()).add(p.outputOffset()).max(p.quantizedActivationMin()).min(p.quantizedActivationMax());
-        ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, outOffset + i);
+      int lanes = LONG.length();
+      int[] sums = ADD_SUMS.get();
+      for (int block; (block = Math.min(ADD_BLOCK, (size - i) / lanes * lanes)) > 0; i += block) {
+        rescale(in1, in1Offset + i, block, p.input1Offset(), p.leftShift(), p.input1Multiplier(), p.input1Shift(),
+            sums, false);
+        rescale(in2, in2Offset + i, block, p.input2Offset(), p.leftShift(), p.input2Multiplier(), p.input2Shift(),
+            sums, true);
+        for (int j = 0; j < block; j += lanes) {
+          LongVector sum = (LongVector) IntVector.fromArray(INT_OF_LONG, sums, j)
+              .convertShape(VectorOperators.I2L, LONG, 0);
+          LongVector v = multiplyByQuantizedMultiplier(sum, p.outputMultiplier(), p.outputShift())
+              .add(p.outputOffset()).max(p.quantizedActivationMin()).min(p.quantizedActivationMax());
+          ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, outOffset + i + j);
+        }
       }
     }
     super.add(in1, in1Offset + i, in2, in2Offset + i, size - i, p, out, outOffset + i);
   }
 
-  /** {@code (int) (x << shift)} sign-extended back to long: Java's int shift and wrap-around, lane by lane. */
-  private static LongVector wrapToInt(LongVector x, int shift) {
-    return x.lanewise(VectorOperators.LSHL, 32 + shift).lanewise(VectorOperators.ASHR, 32);
+  /**
+   * {@code sums[j] = MultiplyByQuantizedMultiplier((int) ((in[j] + inputOffset) << leftShift),
+   * multiplier, shift)} for {@code j < count} (a multiple of LONG's lanes), or that added to
+   * {@code sums[j]} with int32 wrap-around when {@code accumulate}.
+   */
+  private static void rescale(byte[] in, int offset, int count, int inputOffset, int leftShift, int multiplier,
+      int shift, int[] sums, boolean accumulate) {
+    for (int j = 0; j < count; j += LONG.length()) {
+      LongVector x = (LongVector) ByteVector.fromArray(BYTE_OF_LONG, in, offset + j)
+          .convertShape(VectorOperators.B2L, LONG, 0);
+      // (x + offset) << leftShift wrapped to int32 as Java's int shift wraps it, sign-extended back.
+      LongVector shifted = x.add(inputOffset).lanewise(VectorOperators.LSHL, 32 + leftShift)
+          .lanewise(VectorOperators.ASHR, 32);
+      LongVector scaled = multiplyByQuantizedMultiplier(shifted, multiplier, shift);
+      if (accumulate) {
+        scaled = scaled.add(IntVector.fromArray(INT_OF_LONG, sums, j).convertShape(VectorOperators.I2L, LONG, 0));
+      }
+      ((IntVector) scaled.convertShape(VectorOperators.L2I, INT_OF_LONG, 0)).intoArray(sums, j);
+    }
   }
 
   /**
