@@ -222,6 +222,42 @@ class Int8KernelsTest {
   }
 
   @Test
+  void addMatchesTheScalarReferenceAndTheDefinition() {
+    Random rnd = new Random(6);
+    for (int trial = 0; trial < 300; trial++) {
+      int size = 1 + rnd.nextInt(trial < 200 ? 40 : 3000);
+      byte[] in1 = activations(rnd, size + 3, trial % 4 == 0);
+      byte[] in2 = activations(rnd, size + 5, trial % 4 == 1);
+      // Shifts up to +2 and multipliers down to 2^-24 cover what QAT exports and saturation beyond it.
+      QuantizedMultiplier m1 = multiplier(rnd);
+      QuantizedMultiplier m2 = multiplier(rnd);
+      QuantizedMultiplier mo = multiplier(rnd);
+      int min = -128 + rnd.nextInt(100);
+      Int8Kernels.AddParams p = new Int8Kernels.AddParams(rnd.nextInt(21), rnd.nextInt(256) - 127, m1.multiplier(),
+          m1.shift(), rnd.nextInt(256) - 127, m2.multiplier(), m2.shift(), rnd.nextInt(256) - 128, mo.multiplier(),
+          mo.shift(), min, min + rnd.nextInt(128 - min));
+      byte[] expected = new byte[size + 2];
+      byte[] actual = new byte[size + 2];
+      scalar.add(in1, 3, in2, 5, size, p, expected, 2);
+      panama.add(in1, 3, in2, 5, size, p, actual, 2);
+      assertArrayEquals(expected, actual, "size " + size + " " + p);
+      for (int i = 0; i < size; i++) {
+        int s1 = Requantization.multiplyByQuantizedMultiplier((in1[3 + i] + p.input1Offset()) << p.leftShift(),
+            p.input1Multiplier(), p.input1Shift());
+        int s2 = Requantization.multiplyByQuantizedMultiplier((in2[5 + i] + p.input2Offset()) << p.leftShift(),
+            p.input2Multiplier(), p.input2Shift());
+        int v = Requantization.multiplyByQuantizedMultiplier(s1 + s2, p.outputMultiplier(), p.outputShift())
+            + p.outputOffset();
+        assertEquals(Math.max(p.quantizedActivationMin(), Math.min(p.quantizedActivationMax(), v)), expected[2 + i]);
+      }
+    }
+  }
+
+  private static QuantizedMultiplier multiplier(Random rnd) {
+    return QuantizedMultiplier.of(Math.pow(2, 2 - rnd.nextInt(26)) * rnd.nextDouble());
+  }
+
+  @Test
   void poolingMatchesScalarAndDefinition() {
     Random rnd = new Random(5);
     for (int trial = 0; trial < 200; trial++) {
