@@ -1,6 +1,7 @@
 package io.github.qat4j.examples;
 
 import io.github.qat4j.layers.QuantizationReport;
+import io.github.qat4j.layers.Sensitivity;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -69,6 +70,26 @@ final class Charts {
         chart.getStyler().setLegendVisible(false);
         chart.getStyler().setXAxisLabelRotation(60);
         chart.addSeries("SQNR", names, values);
+        return chart;
+    }
+
+    /**
+     * Per weight layer, the loss increase on the calibration images with that layer alone at each
+     * width (every other layer as configured): one bar per width.
+     */
+    static CategoryChart sensitivity(Sensitivity s) {
+        List<String> layers = s.layers().stream().map(Sensitivity.LayerSensitivity::layer).toList();
+        CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
+                .title("Sensitivity per layer (one layer at a time at each weight width)").xAxisTitle("layer")
+                .yAxisTitle("loss increase").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        chart.getStyler().setYAxisDecimalPattern("0.###");
+        for (int w = 0; w < s.layers().get(0).points().size(); w++) {
+            int index = w;
+            List<Double> increase = s.layers().stream()
+                    .map(l -> l.points().get(index).loss() - s.loss()).toList();
+            chart.addSeries("W" + s.layers().get(0).points().get(w).bits(), layers, increase);
+        }
         return chart;
     }
 

@@ -6,6 +6,7 @@ import io.github.qat4j.layers.OnnxExporter;
 import io.github.qat4j.layers.Qat;
 import io.github.qat4j.layers.QatConfig;
 import io.github.qat4j.layers.QuantizationReport;
+import io.github.qat4j.layers.Sensitivity;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -41,6 +42,9 @@ sealed interface Net permits Net.Layers, Net.Graph {
     QuantizationReport quantizationReport(INDArray features);
 
     Net prepare(QatConfig config);
+
+    /** {@link Sensitivity} of this QAT network's weight layers at {@link Sensitivity#WEIGHT_WIDTHS}. */
+    Sensitivity sensitivity(INDArray features, int[] labels, int batchSize);
 
     /** Exports this QAT network to the int8 format, written to {@code file}. */
     Int8Model exportInt8(InputType input, Path file) throws IOException;
@@ -137,6 +141,11 @@ sealed interface Net permits Net.Layers, Net.Graph {
         }
 
         @Override
+        public Sensitivity sensitivity(INDArray features, int[] labels, int batchSize) {
+            return Sensitivity.of(model, features, labels, batchSize, Sensitivity.WEIGHT_WIDTHS);
+        }
+
+        @Override
         public Int8Model exportInt8(InputType input, Path file) throws IOException {
             return Int8Exporter.export(model, input, file);
         }
@@ -176,6 +185,11 @@ sealed interface Net permits Net.Layers, Net.Graph {
         @Override
         public Net prepare(QatConfig config) {
             return new Graph(Qat.prepare(model, config));
+        }
+
+        @Override
+        public Sensitivity sensitivity(INDArray features, int[] labels, int batchSize) {
+            return Sensitivity.of(model, features, labels, batchSize, Sensitivity.WEIGHT_WIDTHS);
         }
 
         @Override

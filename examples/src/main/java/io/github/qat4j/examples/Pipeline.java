@@ -2,6 +2,7 @@ package io.github.qat4j.examples;
 
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.ImageSetIterator;
+import io.github.qat4j.layers.QatConfig;
 import io.github.qat4j.layers.QatWeightLayer;
 import io.github.qat4j.layers.QuantizationReport;
 import org.deeplearning4j.nn.api.Layer;
@@ -75,9 +76,14 @@ final class Pipeline {
             floatDone.write(floatFile);
         }
 
+        MixedPrecision mixed = options.sizeBudget == null ? null
+                : mixedPrecision(floatDone.net(), train, batches, options.sizeBudget);
+        QatConfig config = mixed == null ? options.qatConfig() : mixed.allocation().applyTo(options.qatConfig());
+        String qatSettings = options.qatSettings(work.dataset(), work.modelId())
+                + (mixed == null ? "" : " widths=" + mixed.allocation().widths());
         Path qatFile = out.resolve("qat.zip");
-        Checkpoint qatStart = startingPoint(qatFile, options.qatSettings(work.dataset(), work.modelId()),
-                options.qatEpochs, () -> prepare(floatDone.net(), batches));
+        Checkpoint qatStart = startingPoint(qatFile, qatSettings, options.qatEpochs,
+                () -> prepare(floatDone.net(), config, batches));
         if (qatStart.history().isEmpty()) {
             qatStart = calibrated(qatStart, train, evaluator);
             qatStart.write(qatFile);
@@ -88,7 +94,7 @@ final class Pipeline {
             return stopped();
         }
 
-        Results results = measure(floatDone, qatDone, train, evaluator);
+        Results results = measure(floatDone, qatDone, train, evaluator, mixed);
         results.writeJson(out.resolve("results.json"));
         Report.write(out, results, weightScales(qatDone.net()), test.classNames());
         System.out.print(summary(results));
@@ -121,9 +127,20 @@ final class Pipeline {
         return new Checkpoint(fresh.get(), settings, List.of());
     }
 
-    private Net prepare(Net floatNet, long batches) {
-        return floatNet.prepare(options.qatConfig()
+    private Net prepare(Net floatNet, QatConfig config, long batches) {
+        return floatNet.prepare(config
                 .updater(work.qatUpdater().updater(options.qatLearningRate, options.qatEpochs * batches)));
+    }
+
+    /** Widths per layer for the size budget, from the calibrated network at the configured widths. */
+    private MixedPrecision mixedPrecision(Net floatNet, ImageSet train, long batches, long budget) throws IOException {
+        Net configured = prepare(floatNet, options.qatConfig(), batches);
+        configured.calibrate(iterator(train), CALIBRATION_BATCHES);
+        try {
+            return MixedPrecision.choose(configured, train, work.normalization(), options.seed, budget, out);
+        } catch (IllegalArgumentException e) {
+            throw options.usage("--size-budget: " + e.getMessage());
+        }
     }
 
     /** Sets the activation ranges on a few training batches, then records the test accuracy as QAT epoch 0. */
@@ -138,8 +155,8 @@ final class Pipeline {
                 List.of(new EpochStats(0, Double.NaN, Double.NaN, accuracy, seconds)));
     }
 
-    private Results measure(Checkpoint floatDone, Checkpoint qatDone, ImageSet train, Evaluator evaluator)
-            throws IOException {
+    private Results measure(Checkpoint floatDone, Checkpoint qatDone, ImageSet train, Evaluator evaluator,
+                            MixedPrecision mixed) throws IOException {
         Net floatNet = floatDone.net();
         Net qatNet = qatDone.net();
         Predictions floatPredictions = evaluator.predict(floatNet, "float test");
@@ -162,7 +179,7 @@ final class Pipeline {
         return new Results(work.dataset(), work.model(), options.weightBits, options.activationBits, train.size(),
                 test.size(), new Results.Stage(floatDone.history()), new Results.Stage(qatDone.history()),
                 qatDone.history().get(0).testAccuracy(), floatLatency, 4 * floatNet.numParams(), int8,
-                floatPredictions, qatPredictions, quantization);
+                floatPredictions, qatPredictions, quantization, mixed);
     }
 
     private DataSetIterator iterator(ImageSet train) {
@@ -203,10 +220,14 @@ final class Pipeline {
             rows.add(new String[] {"int8", Report.percent(e.predictions().accuracy()), Report.bytes(e.modelBytes()), "",
                     Report.millis(e.latencyMillisBatch1())});
         }
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%n%s %s W%dA%d, %d test images%n",
-                r.dataset(), r.model(), r.weightBits(), r.activationBits(), r.testImages()));
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%n%s %s %s, %d test images%n",
+                r.dataset(), r.model(), r.widths(), r.testImages()));
         for (String[] row : rows) {
             b.append(String.format(Locale.ROOT, "%-6s %9s %14s %8s %12s%n", (Object[]) row));
+        }
+        if (r.mixed() != null) {
+            b.append(String.format(Locale.ROOT, "weight bits chosen for the size budget of %,d B: %s (predicted %,d B)%n",
+                    r.mixed().budget(), r.mixed().allocation().widths(), r.mixed().predictedModelBytes()));
         }
         if (r.int8().exported()) {
             b.append(String.format(Locale.ROOT, "int8 agrees with QAT on %s of the test images%n",

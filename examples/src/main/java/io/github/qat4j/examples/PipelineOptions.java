@@ -65,6 +65,12 @@ final class PipelineOptions {
     @Option(names = "--skip", paramLabel = "LAYER", split = ",", description = "Layers to leave in float.")
     List<String> skip = new ArrayList<>();
 
+    @Option(names = "--size-budget", paramLabel = "BYTES",
+            description = "Choose each layer's weight bits (8, 6, 4 or 2) so that the int8 model fits in BYTES: "
+                    + "after float training, measure each layer's sensitivity and solve the knapsack; overrides "
+                    + "--layer-bits and --weight-bits for the layers it chooses.")
+    Long sizeBudget;
+
     @Option(names = "--observe-iterations", paramLabel = "N", defaultValue = "200",
             description = "QAT iterations during which activation ranges are observed (EMA min/max) before their scales are learned (default: ${DEFAULT-VALUE}).")
     int observeIterations;
@@ -106,6 +112,9 @@ final class PipelineOptions {
         if (observeIterations < 0) {
             throw usage("--observe-iterations cannot be negative");
         }
+        if (sizeBudget != null && sizeBudget <= 0) {
+            throw usage("--size-budget must be positive, got " + sizeBudget);
+        }
         if (trainSubset != null) {
             positive("--train-subset", trainSubset);
         }
@@ -144,9 +153,10 @@ final class PipelineOptions {
     /** What the QAT stage depends on, the float stage's settings included. */
     String qatSettings(String dataset, String model) {
         return floatSettings(dataset, model) + String.format(Locale.ROOT,
-                " qat-epochs=%d qat-lr=%s w=%d a=%d layer-bits=%s per-tensor=%s skip=%s observe=%d",
+                " qat-epochs=%d qat-lr=%s w=%d a=%d layer-bits=%s per-tensor=%s skip=%s observe=%d size-budget=%s",
                 qatEpochs, qatLearningRate, weightBits, activationBits, new TreeMap<>(layerBits),
-                perTensor.stream().sorted().toList(), skip.stream().sorted().toList(), observeIterations);
+                perTensor.stream().sorted().toList(), skip.stream().sorted().toList(), observeIterations,
+                sizeBudget == null ? "none" : sizeBudget);
     }
 
     private void positive(String name, int value) {

@@ -1,6 +1,7 @@
 package io.github.qat4j.examples;
 
 import io.github.qat4j.layers.QuantizationReport;
+import io.github.qat4j.layers.Sensitivity;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +31,9 @@ final class Report {
         Charts.save(Charts.perEpoch("Test accuracy (QAT epoch 0: calibrated, before fine-tuning)", "accuracy",
                 stageNames, stages, EpochStats::testAccuracy), plots.resolve("accuracy.png"));
         Charts.save(Charts.sqnr(r.quantization()), plots.resolve("sqnr.png"));
+        if (r.mixed() != null && !r.mixed().sensitivity().layers().isEmpty()) {
+            Charts.save(Charts.sensitivity(r.mixed().sensitivity()), plots.resolve("sensitivity.png"));
+        }
         String confusionOf = r.int8().exported() ? "int8 model (runtime)" : "QAT network (no int8 model)";
         Charts.save(Charts.confusion("Confusion matrix, " + confusionOf, r.finalPredictions().confusion(), classNames),
                 plots.resolve("confusion.png"));
@@ -52,8 +56,8 @@ final class Report {
                 .append("td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}")
                 .append("th{background:#eee}td:first-child,th:first-child{text-align:left}")
                 .append("img{margin:4px;border:1px solid #ddd}.missing{color:#a00}\n</style></head><body>\n");
-        h.append("<h1>").append(esc(r.dataset())).append(", ").append(esc(r.model())).append(", W")
-                .append(r.weightBits()).append('A').append(r.activationBits()).append("</h1>\n");
+        h.append("<h1>").append(esc(r.dataset())).append(", ").append(esc(r.model())).append(", ")
+                .append(esc(r.widths())).append("</h1>\n");
         h.append(String.format(Locale.ROOT, "<p>%d training images, %d test images; JDK %s, %d cores.</p>%n",
                 r.trainImages(), r.testImages(), esc(Runtime.version().toString()),
                 Runtime.getRuntime().availableProcessors()));
@@ -77,6 +81,9 @@ final class Report {
         }
         h.append(String.format(Locale.ROOT, "<p>QAT network after calibration, before fine-tuning: %s.</p>%n",
                 percent(r.qatCalibratedAccuracy())));
+        if (r.mixed() != null) {
+            h.append(mixed(r.mixed()));
+        }
         h.append("<h2>Training</h2>\n").append(img("plots/loss.png", "training loss per epoch"))
                 .append(img("plots/accuracy.png", "test accuracy per epoch")).append('\n');
         h.append("<h2>Quantizers</h2>\n").append(img("plots/sqnr.png", "SQNR per layer")).append('\n');
@@ -96,6 +103,36 @@ final class Report {
         h.append("\n<h2>Confusion matrix</h2>\n<p>").append(esc(confusionOf)).append("</p>\n")
                 .append(img("plots/confusion.png", "confusion matrix")).append("\n</body></html>\n");
         return h.toString();
+    }
+
+    /** The --size-budget section: the sensitivity chart and, per layer, each width's loss change and the chosen one. */
+    private static String mixed(MixedPrecision m) {
+        StringBuilder h = new StringBuilder("<h2>Mixed precision</h2>\n");
+        h.append(String.format(Locale.ROOT, "<p>Size budget %s; predicted int8 model %s (%s at the configured widths). "
+                        + "Sensitivities on %d training images, one layer at a time, in %s; at the configured widths "
+                        + "the loss is %.4f and the accuracy %s.</p>%n", bytes(m.budget()), bytes(m.predictedModelBytes()),
+                bytes(m.configuredModelBytes()), m.calibrationImages(), seconds(m.seconds()), m.sensitivity().loss(),
+                percent(m.sensitivity().accuracy())));
+        if (!m.sensitivity().layers().isEmpty()) {
+            h.append(img("plots/sensitivity.png", "sensitivity per layer")).append('\n');
+        }
+        h.append("<table>\n<tr><th>layer</th><th>weights</th><th>chosen bits</th>");
+        List<Sensitivity.Point> header = m.sensitivity().layers().isEmpty() ? List.of()
+                : m.sensitivity().layers().get(0).points();
+        for (Sensitivity.Point p : header) {
+            h.append("<th>W").append(p.bits()).append(": loss change, SQNR dB</th>");
+        }
+        h.append("</tr>\n");
+        for (Sensitivity.LayerSensitivity l : m.sensitivity().layers()) {
+            h.append("<tr><td>").append(esc(l.layer())).append("</td><td>")
+                    .append(l.weightCounts().stream().mapToLong(Long::longValue).sum()).append("</td><td>")
+                    .append(m.allocation().widths().get(l.layer())).append("</td>");
+            for (Sensitivity.Point p : l.points()) {
+                h.append(String.format(Locale.ROOT, "<td>%+.4f, %.1f</td>", p.loss() - m.sensitivity().loss(), p.sqnrDb()));
+            }
+            h.append("</tr>\n");
+        }
+        return h.append("</table>\n").toString();
     }
 
     private static String row(String name, double accuracy, String agreement, String size, String train,

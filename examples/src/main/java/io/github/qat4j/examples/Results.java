@@ -1,6 +1,7 @@
 package io.github.qat4j.examples;
 
 import io.github.qat4j.layers.QuantizationReport;
+import io.github.qat4j.layers.Sensitivity;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
 import org.nd4j.shade.jackson.databind.node.ArrayNode;
@@ -15,11 +16,13 @@ import java.util.List;
 /**
  * Everything a pipeline run measured, and its {@code results.json}: accuracies as fractions,
  * sizes in bytes, times in seconds (latencies in milliseconds, as their names say).
+ *
+ * @param mixed the {@code --size-budget} analysis and its chosen widths, or null without a budget
  */
 record Results(String dataset, String model, int weightBits, int activationBits, int trainImages, int testImages,
                Stage floatStage, Stage qatStage, double qatCalibratedAccuracy, double floatLatencyMillis,
                long floatModelBytes, Int8Stage int8, Predictions floatPredictions,
-               Predictions qatPredictions, QuantizationReport quantization) {
+               Predictions qatPredictions, QuantizationReport quantization, MixedPrecision mixed) {
 
     /**
      * One training stage.
@@ -34,6 +37,15 @@ record Results(String dataset, String model, int weightBits, int activationBits,
         int epochs() {
             return history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
         }
+    }
+
+    /** "W8A8", or for mixed widths "W" and each layer's weight bits, then the activation bits. */
+    String widths() {
+        if (mixed == null) {
+            return "W" + weightBits + "A" + activationBits;
+        }
+        return "W" + String.join("/", mixed.allocation().widths().values().stream().map(String::valueOf).toList())
+                + "A" + activationBits + " (mixed, layers " + String.join("/", mixed.allocation().widths().keySet()) + ")";
     }
 
     /** The predictions the confusion matrix shows: the int8 model's, or the QAT network's without one. */
@@ -85,9 +97,42 @@ record Results(String dataset, String model, int weightBits, int activationBits,
             number(l, "sqnr_db", e.sqnrDb());
             l.put("collapsed_scales", e.collapsedScales());
         }
+        if (mixed != null) {
+            mixedJson(root.putObject("mixed_precision"));
+        }
         root.put("jdk", Runtime.version().toString());
         root.put("cores", Runtime.getRuntime().availableProcessors());
         return root;
+    }
+
+    /** The size budget, the predicted size, and per layer its sensitivity at each width and the chosen width. */
+    private void mixedJson(ObjectNode m) {
+        m.put("size_budget_bytes", mixed.budget());
+        m.put("predicted_model_bytes", mixed.predictedModelBytes());
+        m.put("configured_model_bytes", mixed.configuredModelBytes());
+        m.put("calibration_images", mixed.calibrationImages());
+        number(m, "seconds", mixed.seconds());
+        number(m, "configured_loss", mixed.sensitivity().loss());
+        number(m, "configured_accuracy", mixed.sensitivity().accuracy());
+        number(m, "predicted_loss_increase", mixed.allocation().predictedLossIncrease());
+        ArrayNode layers = m.putArray("layers");
+        for (Sensitivity.LayerSensitivity l : mixed.sensitivity().layers()) {
+            ObjectNode n = layers.addObject();
+            n.put("layer", l.layer());
+            n.put("chosen_bits", mixed.allocation().widths().get(l.layer()));
+            n.put("configured_bits", l.configuredBits());
+            n.put("weights", l.weightCounts().stream().mapToLong(Long::longValue).sum());
+            ArrayNode points = n.putArray("sensitivity");
+            for (Sensitivity.Point p : l.points()) {
+                ObjectNode o = points.addObject();
+                o.put("bits", p.bits());
+                o.put("weight_bytes", l.weightBytes(p.bits()));
+                number(o, "loss", p.loss());
+                number(o, "loss_increase", p.loss() - mixed.sensitivity().loss());
+                number(o, "accuracy", p.accuracy());
+                number(o, "sqnr_db", p.sqnrDb());
+            }
+        }
     }
 
     /** JSON has no NaN or infinity: an undefined number (no test image, a noise-free layer) is null. */

@@ -220,6 +220,35 @@ class QatCliTest {
     }
 
     @Test
+    void mnistSizeBudgetChoosesWidthsThatFitAndRecordsTheSensitivities(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        Run r = run(args(out, "--size-budget", "300000"));
+        assertEquals(0, r.code, r.err);
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        JsonNode mixed = json.get("mixed_precision");
+        assertEquals(300000, mixed.get("size_budget_bytes").asLong());
+        assertEquals(1000, mixed.get("calibration_images").asInt());
+        // the file the exporter wrote is the size the allocation predicted, within the budget
+        assertEquals(Files.size(out.resolve("model.q8")), mixed.get("predicted_model_bytes").asLong());
+        assertTrue(Files.size(out.resolve("model.q8")) <= 300000);
+        List<String> layers = new java.util.ArrayList<>();
+        for (JsonNode l : mixed.get("layers")) {
+            layers.add(l.get("layer").asText());
+            assertEquals(4, l.get("sensitivity").size(), l.toString());
+            assertTrue(List.of(8, 6, 4, 2).contains(l.get("chosen_bits").asInt()), l.toString());
+        }
+        assertEquals(List.of("conv1", "conv2", "dense", "output"), layers);
+        // 400,000 dense weights at 8 bits alone exceed the budget
+        assertTrue(mixed.get("layers").get(2).get("chosen_bits").asInt() <= 4, mixed.toString());
+        assertTrue(Files.size(out.resolve("plots/sensitivity.png")) > 0);
+        assertTrue(Files.readString(out.resolve("report.html")).contains("<h2>Mixed precision</h2>"));
+
+        Run tooSmall = run(args(out, "--size-budget", "200000")); // reuses the float checkpoint
+        assertEquals(2, tooSmall.code, tooSmall.err);
+        assertTrue(tooSmall.err.contains("below the smallest choice"), tooSmall.err);
+    }
+
+    @Test
     void badArgumentsAreUsageErrors() {
         for (List<String> args : List.of(
                 List.of("mnist", "--weight-bits", "9"),
@@ -227,6 +256,7 @@ class QatCliTest {
                 List.of("mnist", "--epochs", "two"),
                 List.of("mnist", "--batch-size", "0"),
                 List.of("mnist", "--layer-bits", "conv1=12"),
+                List.of("mnist", "--size-budget", "0"),
                 List.of("mnist", "--no-such-option"),
                 List.of("cifar10", "--model", "resnet99"),
                 List.of("quantize", "missing.zip", "--format", "idx", "--train", "a", "--test", "b"),

@@ -107,7 +107,7 @@ public final class QuantizationReport {
     }
 
     /** Layer name -> {input, output} with every quantizer on or off (restored afterwards). */
-    private static Map<String, INDArray[]> mlnActivations(MultiLayerNetwork net, INDArray batch, boolean quantize) {
+    static Map<String, INDArray[]> mlnActivations(MultiLayerNetwork net, INDArray batch, boolean quantize) {
         List<INDArray> acts = withQuantizers(net.getLayers(), quantize, () -> net.feedForward(batch, false));
         Map<String, INDArray[]> m = new LinkedHashMap<>();
         for (int i = 0; i < net.getnLayers(); i++) {
@@ -116,7 +116,7 @@ public final class QuantizationReport {
         return m;
     }
 
-    private static Map<String, INDArray[]> graphActivations(ComputationGraph graph, INDArray batch, boolean quantize) {
+    static Map<String, INDArray[]> graphActivations(ComputationGraph graph, INDArray batch, boolean quantize) {
         Map<String, INDArray> acts = withQuantizers(graph.getLayers(), quantize, () -> graph.feedForward(batch, false));
         Map<String, INDArray[]> m = new LinkedHashMap<>();
         for (Layer l : graph.getLayers()) {

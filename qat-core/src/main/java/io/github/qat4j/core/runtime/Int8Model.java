@@ -53,6 +53,21 @@ public final class Int8Model {
     this.scratch = new ThreadLocal<>();
   }
 
+  /**
+   * Bytes the model file stores for {@code count} weights of {@code bits} bits (2..8): one byte each
+   * above 4 bits, two per byte (int4 nibbles) at 4 bits and below. qat-core/README.md specifies it;
+   * a size budget for mixed widths counts with it.
+   */
+  public static long weightBytes(int bits, long count) {
+    if (bits < 2 || bits > 8) {
+      throw new IllegalArgumentException("weight bits must be in [2, 8], got " + bits);
+    }
+    if (count < 0) {
+      throw new IllegalArgumentException("weight count cannot be negative, got " + count);
+    }
+    return ModelFormat.packsInt4(bits) ? (count + 1) / 2 : count;
+  }
+
   /** Reads a model file; anything malformed is a {@link ModelFormatException}. */
   public static Int8Model load(Path path) throws IOException {
     long size = Files.size(path);

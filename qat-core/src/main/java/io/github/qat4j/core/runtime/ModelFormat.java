@@ -37,6 +37,11 @@ final class ModelFormat {
 
   private ModelFormat() {}
 
+  /** Weights of at most 4 bits are stored as int4 nibbles, two per byte. */
+  static boolean packsInt4(int bits) {
+    return bits <= 4;
+  }
+
   // ---------------------------------------------------------------- writer
 
   static byte[] write(Graph graph) {
@@ -154,7 +159,7 @@ final class ModelFormat {
           f32(s);
         }
       }
-      if (bits <= 4) {
+      if (packsInt4(bits)) {
         for (int i = 0; i < weights.length; i += 2) {
           int hi = i + 1 < weights.length ? weights[i + 1] & 0xF : 0;
           out.write((weights[i] & 0xF) | hi << 4);
@@ -421,7 +426,7 @@ final class ModelFormat {
         actMin = i32("quantized_activation_min");
         actMax = i32("quantized_activation_max");
       }
-      long weightBytes = bits <= 4 ? (count + 1) / 2 : count;
+      long weightBytes = Int8Model.weightBytes(bits, count);
       // Every array's size is checked against the bytes left before it is allocated.
       need(channels * 12L + weightBytes, channels + " channels and " + count + " weights");
       float[] weightScale = new float[channels];
@@ -441,7 +446,7 @@ final class ModelFormat {
       }
       need(weightBytes, count + " weights");
       byte[] weights = new byte[(int) count];
-      if (bits <= 4) {
+      if (packsInt4(bits)) {
         for (int i = 0; i < count; i++) {
           int nibble = file[pos + i / 2] >> (i % 2 * 4) & 0xF;
           weights[i] = (byte) (nibble << 28 >> 28);

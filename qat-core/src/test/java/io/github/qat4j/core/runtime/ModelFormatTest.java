@@ -21,6 +21,26 @@ class ModelFormatTest {
   }
 
   @Test
+  void weightBytesIsWhatTheFileStoresAtEveryWidth() {
+    byte[] at8 = ModelFormat.write(RandomModels.lenet(new Random(5), 8).graph());
+    for (int bits = 2; bits <= 8; bits++) {
+      Graph g = RandomModels.lenet(new Random(5), bits).graph();
+      long saved = 0;
+      for (Op op : g.ops()) {
+        int count = op instanceof Op.Conv2D c ? c.weights().length
+            : op instanceof Op.Dense d ? d.weights().length : 0;
+        saved += count - Int8Model.weightBytes(bits, count);
+      }
+      assertEquals(at8.length - saved, ModelFormat.write(g).length, bits + " bits");
+    }
+    assertEquals(3, Int8Model.weightBytes(4, 5));
+    assertEquals(3, Int8Model.weightBytes(2, 5));
+    assertEquals(5, Int8Model.weightBytes(5, 5));
+    assertThrows(IllegalArgumentException.class, () -> Int8Model.weightBytes(1, 5));
+    assertThrows(IllegalArgumentException.class, () -> Int8Model.weightBytes(8, -1));
+  }
+
+  @Test
   void everyTruncationIsRejected() {
     byte[] file = smallModel();
     for (int length = 0; length < file.length; length++) {

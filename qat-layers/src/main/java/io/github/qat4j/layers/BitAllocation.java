@@ -1,0 +1,102 @@
+package io.github.qat4j.layers;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Weight widths per layer chosen from a {@link Sensitivity} under a size budget: the multiple-choice
+ * knapsack over layers whose sizes are the bytes the int8 file stores for each layer's weights at each
+ * width ({@link Sensitivity.LayerSensitivity#weightBytes}) and whose costs are the measured loss
+ * increases, minimising their sum (the additive model of HAWQ-V3, Yao et al. 2021).
+ *
+ * <pre>{@code
+ * BitAllocation a = BitAllocation.forModelBytes(sensitivity, 200_000, uniformModelBytes);
+ * MultiLayerNetwork mixed = Qat.prepare(floatNet, a.applyTo(new QatConfig()));
+ * }</pre>
+ */
+public final class BitAllocation {
+    private final Map<String, Integer> widths;
+    private final long weightBytes;
+    private final double predictedLossIncrease;
+
+    private BitAllocation(Map<String, Integer> widths, long weightBytes, double predictedLossIncrease) {
+        this.widths = Collections.unmodifiableMap(widths);
+        this.weightBytes = weightBytes;
+        this.predictedLossIncrease = predictedLossIncrease;
+    }
+
+    /** The widths whose weights take at most {@code budget} bytes with the least predicted loss increase. */
+    public static BitAllocation forWeightBytes(Sensitivity s, long budget) {
+        List<Sensitivity.LayerSensitivity> layers = s.layers();
+        long[][] sizes = new long[layers.size()][];
+        double[][] costs = new double[layers.size()][];
+        long smallest = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            Sensitivity.LayerSensitivity l = layers.get(i);
+            sizes[i] = l.points().stream().mapToLong(p -> l.weightBytes(p.bits())).toArray();
+            costs[i] = l.points().stream().mapToDouble(p -> p.loss() - s.loss()).toArray();
+            smallest += java.util.Arrays.stream(sizes[i]).min().orElse(0);
+        }
+        Optional<int[]> picked = MultipleChoiceKnapsack.solve(sizes, costs, budget,
+                MultipleChoiceKnapsack.quantumFor(budget));
+        if (picked.isEmpty()) {
+            throw new IllegalArgumentException("a weight budget of " + budget + " bytes is below the smallest choice, "
+                    + smallest + " bytes (every layer at its narrowest width; the int8 file stores weights of 4 bits "
+                    + "and fewer two per byte, so 2-bit weights take as much room as 4-bit ones)");
+        }
+        Map<String, Integer> widths = new LinkedHashMap<>();
+        long bytes = 0;
+        double increase = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            int o = picked.get()[i];
+            widths.put(layers.get(i).layer(), layers.get(i).points().get(o).bits());
+            bytes += sizes[i][o];
+            increase += costs[i][o];
+        }
+        return new BitAllocation(widths, bytes, increase);
+    }
+
+    /**
+     * The widths whose whole int8 model takes at most {@code budget} bytes, given the size of the model
+     * at the analysed network's widths: everything but the weights (scales, biases, requantization,
+     * framing) is the same at every width.
+     */
+    public static BitAllocation forModelBytes(Sensitivity s, long budget, long configuredModelBytes) {
+        long configuredWeights = s.layers().stream().mapToLong(l -> l.weightBytes(l.configuredBits())).sum();
+        long rest = configuredModelBytes - configuredWeights;
+        if (rest < 0) {
+            throw new IllegalArgumentException("a model of " + configuredModelBytes + " bytes cannot hold its "
+                    + configuredWeights + " bytes of weights");
+        }
+        try {
+            return forWeightBytes(s, budget - rest);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model size budget " + budget + " bytes: " + rest
+                    + " bytes of the model are not weights, and " + e.getMessage(), e);
+        }
+    }
+
+    /** Layer name -> weight bits, in the network's order. */
+    public Map<String, Integer> widths() {
+        return widths;
+    }
+
+    /** Bytes of the chosen weights in the int8 file. */
+    public long weightBytes() {
+        return weightBytes;
+    }
+
+    /** The summed loss increases of the chosen widths, as measured one layer at a time. */
+    public double predictedLossIncrease() {
+        return predictedLossIncrease;
+    }
+
+    /** Sets each layer's chosen width on {@code config} and returns it. */
+    public QatConfig applyTo(QatConfig config) {
+        widths.forEach(config::weightBits);
+        return config;
+    }
+}
