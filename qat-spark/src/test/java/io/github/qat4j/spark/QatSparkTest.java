@@ -26,8 +26,6 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
-import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
-import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,35 +78,33 @@ class QatSparkTest {
 
     @Test
     void multiLayerNetworkTrainsOnSparkAndExportsAnAgreeingInt8Model() {
-        MultiLayerNetwork qat = Qat.prepare(trainedFloat(lenet()), new QatConfig().observeIterations(0)
-                .updater(new Adam(1e-3)));
-        Qat.calibrate(qat, new ListDataSetIterator<>(batches(5, 2)), 5);
+        MultiLayerNetwork qat = Qat.prepare(trainedFloat(lenet()), new QatConfig().updater(new Adam(1e-3)));
+        QatSpark.observeOnDriver(qat, new ListDataSetIterator<>(batches(5, 2)), 5);
         fitOnSparkAndCheck(qat.getLayers(),
-                () -> QatSpark.fit(new SparkDl4jMultiLayer(sc, qat, QatSpark.averaging(BATCH, 2)), rdd(batches(32, 3))),
+                () -> QatSpark.multiLayer(sc, qat, QatSpark.parameterAveraging(BATCH, 2)).fit(rdd(batches(32, 3))),
                 qat::getIterationCount, () -> Int8Exporter.export(qat, INPUT), x -> qat.output(x, false));
     }
 
     @Test
     void computationGraphTrainsOnSparkAndExportsAnAgreeingInt8Model() {
-        ComputationGraph qat = Qat.prepare(trainedFloat(residual()), new QatConfig().observeIterations(0)
-                .updater(new Adam(1e-3)));
-        Qat.calibrate(qat, new ListDataSetIterator<>(batches(5, 2)), 5);
+        ComputationGraph qat = Qat.prepare(trainedFloat(residual()), new QatConfig().updater(new Adam(1e-3)));
+        QatSpark.observeOnDriver(qat, new ListDataSetIterator<>(batches(5, 2)), 5);
         fitOnSparkAndCheck(qat.getLayers(),
-                () -> QatSpark.fit(new SparkComputationGraph(sc, qat, QatSpark.averaging(BATCH, 2)), rdd(batches(32, 3))),
+                () -> QatSpark.graph(sc, qat, QatSpark.parameterAveraging(BATCH, 2)).fit(rdd(batches(32, 3))),
                 qat::getIterationCount, () -> Int8Exporter.export(qat, INPUT), x -> qat.outputSingle(false, x));
     }
 
     @Test
-    void refusesQuantizersThatAreStillObserving() {
+    void refusesQuantizersThatWouldObserveOnTheWorkers() {
         MultiLayerNetwork observing = Qat.prepare(lenet(), new QatConfig().observeIterations(50));
-        SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, observing, QatSpark.averaging(BATCH, 2));
-        JavaRDD<DataSet> data = rdd(batches(2, 5));
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> QatSpark.fit(spark, data));
+        Qat.calibrate(observing, new ListDataSetIterator<>(batches(2, 5)), 2);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> QatSpark.multiLayer(sc, observing, QatSpark.parameterAveraging(BATCH, 2)));
         assertTrue(e.getMessage().contains("\"input_quant\" is in its observe stage at iteration 0"), e.getMessage());
 
         MultiLayerNetwork uncalibrated = Qat.prepare(lenet(), new QatConfig().observeIterations(0));
-        SparkDl4jMultiLayer spark2 = new SparkDl4jMultiLayer(sc, uncalibrated, QatSpark.averaging(BATCH, 2));
-        e = assertThrows(IllegalStateException.class, () -> QatSpark.fit(spark2, data));
+        e = assertThrows(IllegalStateException.class,
+                () -> QatSpark.multiLayer(sc, uncalibrated, QatSpark.parameterAveraging(BATCH, 2)));
         assertTrue(e.getMessage().contains("\"input_quant\" has never observed a batch"), e.getMessage());
     }
 
