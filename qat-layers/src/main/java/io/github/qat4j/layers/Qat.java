@@ -328,6 +328,17 @@ public final class Qat {
         }
     }
 
+    /**
+     * Ends the observe stage of every quantizer now (PyTorch's {@code disable_observer}): from the next
+     * training iteration on, activation scales are learned and the observer state (running min and
+     * max, zero point, observed flag) no longer changes. What {@link #calibrate} set stays.
+     */
+    public static void disableObservers(Layer[] layers) {
+        for (QuantizerConfig q : quantizers(layers)) {
+            q.setObserveIterations(0);
+        }
+    }
+
     /** The weight and activation quantizer configurations of the network's layers, live. */
     static List<QuantizerConfig> quantizers(Layer[] layers) {
         List<QuantizerConfig> out = new ArrayList<>();

@@ -53,6 +53,26 @@ class ScheduleTest {
     }
 
     @Test
+    void disabledObserversKeepTheCalibratedRangeAndLearnTheScaleFromTheNextIteration() {
+        MultiLayerNetwork net = net(100, -1);
+        Qat.calibrate(net, new org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator(BATCH), 1);
+        Layer conv1Quant = net.getLayer(2);
+        INDArray observerState = observerState(conv1Quant);
+        float calibrated = scale(conv1Quant);
+        Qat.disableObservers(net.getLayers());
+        net.fit(BATCH);
+        net.fit(BATCH);
+        assertEquals(observerState, observerState(conv1Quant), "min, max, zero point and flag stay as calibrated");
+        assertNotEquals(calibrated, scale(conv1Quant), "learn stage from iteration 0: the LSQ gradient moves the scale");
+    }
+
+    private static INDArray observerState(Layer quantizer) {
+        return org.nd4j.linalg.factory.Nd4j.concat(0, quantizer.getParam(FakeQuantLayer.ZERO_POINT),
+                quantizer.getParam(FakeQuantLayer.RUNNING_MIN), quantizer.getParam(FakeQuantLayer.RUNNING_MAX),
+                quantizer.getParam(FakeQuantLayer.OBSERVED));
+    }
+
+    @Test
     void reportShowsEveryQuantizerAndInfiniteSqnrWhenNothingIsQuantized() {
         MultiLayerNetwork net = net(1, -1);
         net.fit(BATCH);
