@@ -25,11 +25,14 @@ final class Executor {
   static final int MAX_CHUNK = 64;
   /** im2col bytes per tile: with the tile's accumulators, inside a 32-48 KiB L1. */
   private static final int TILE_BYTES = 16 * 1024;
+  /** Accumulators of a tile of a {@link #direct} convolution: 128 KiB, inside a 0.5-1 MiB L2. */
+  private static final int DIRECT_ACC_INTS = 32 * 1024;
   /**
-   * Multiply-accumulates below which an op is not split over threads: at 5-20 GMAC/s they take a
-   * few microseconds, as long as waking a pool thread does.
+   * Multiply-accumulates below which an op is not split over threads. Measured on the project's
+   * shared 2-vCPU guest: with 2^17 LeNet-5's batch 1 lost a fifth (its 0.3-0.4 M MAC conv1 and
+   * dense layer take 20-30 µs, about what handing tiles to a descheduled pool thread costs).
    */
-  private static final long MIN_PARALLEL_MACS = 1L << 17;
+  private static final long MIN_PARALLEL_MACS = 1L << 20;
 
   private final Graph graph;
   private final Int8Kernels kernels;
@@ -115,7 +118,8 @@ final class Executor {
           // Op.MAX_IM2COL and TensorInfo.MAX_ELEMENTS bound these well inside an int.
           int wp = g.inW() + g.padLeft() + g.padRight();
           int hp = g.inH() + g.padTop() + g.padBottom();
-          accInts = Math.max(accInts, kernels.pixelStride(directTileRows(g, c.outChannels()) * wp) * c.outChannels());
+          accInts = Math.max(accInts,
+              kernels.pixelStride(directTileRows(g, c.outChannels(), false) * wp) * c.outChannels());
           paddedBytes = padded(g) ? Math.max(paddedBytes, g.inChannels() * hp * wp) : paddedBytes;
         } else {
           int tile = tilePixels(out.dim(1) * out.dim(2), k);
@@ -241,23 +245,29 @@ final class Executor {
    * Whether a convolution runs on its input plane (padded into a copy when it has padding) instead
    * of im2col: stride 1, where tap {@code (c, ky, kx)} of output pixel {@code (oy, ox)} is at {@code
    * (c * hp + oy + ky) * wp + ox + kx} of the padded plane {@code [c][hp][wp]}. The kernels then
-   * compute "wide" rows of {@code wp} pixels, {@code wp - outW} of them thrown away; taken when
-   * that waste is at most a quarter.
+   * compute "wide" rows of {@code wp} pixels, {@code wp - outW} of them thrown away, rounded up to
+   * their pixel block; taken when at least 80% of what they compute is output (ResNet's 32x32 and
+   * 16x16 stages, LeNet's conv1; not the 8x8 stage or LeNet's conv2, where im2col wastes nothing).
    */
-  private static boolean direct(ConvGeometry g) {
+  private boolean direct(ConvGeometry g) {
     long wp = (long) g.inW() + g.padLeft() + g.padRight();
-    return g.strideH() == 1 && g.strideW() == 1 && 4 * wp <= 5L * g.outW();
+    long computed = kernels.pixelStride((int) Math.min(Integer.MAX_VALUE / 2, (g.outH() - 1) * wp + g.outW()));
+    return g.strideH() == 1 && g.strideW() == 1 && 5L * g.outPlane() >= 4 * computed;
   }
 
   private static boolean padded(ConvGeometry g) {
     return g.padTop() + g.padLeft() + g.padBottom() + g.padRight() > 0;
   }
 
-  /** Output rows per tile of a {@link #direct} convolution: two tiles per core, accumulators inside L1. */
-  private int directTileRows(ConvGeometry g, int n) {
+  /**
+   * Output rows per tile of a {@link #direct} convolution: two tiles per core when one image is
+   * split over the pool ({@code split}), else as many as keep the accumulators inside {@link
+   * #DIRECT_ACC_INTS}, since every tile rounds its pixels up to the kernels' block.
+   */
+  private int directTileRows(ConvGeometry g, int n, boolean split) {
     int wp = g.inW() + g.padLeft() + g.padRight();
     int perCore = (g.outH() + 2 * cores - 1) / (2 * cores);
-    return Math.max(1, Math.min(perCore, TILE_BYTES / 2 / (n * wp)));
+    return Math.max(1, Math.min(split ? perCore : g.outH(), DIRECT_ACC_INTS / (n * wp)));
   }
 
   /**
@@ -279,10 +289,13 @@ final class Executor {
         }
       }
     }
-    int rows = directTileRows(g, n);
-    int perImage = (outH + rows - 1) / rows;
+    int splitRows = directTileRows(g, n, true);
+    int wholeRows = directTileRows(g, n, false);
     boolean copy = padded(g);
     return (s, images, intraOp) -> {
+      boolean split = intraOp && parallel;
+      int rows = split ? splitRows : wholeRows;
+      int perImage = (outH + rows - 1) / rows;
       for (int b = 0; b < images; b++) {
         byte[] plane = copy ? s.padded : s.slots[src];
         int base = copy ? 0 : b * inSize;
@@ -290,7 +303,7 @@ final class Executor {
           pad(s.slots[src], b * inSize, g, pad, s.padded);
         }
         int image = b;
-        forEach(perImage, intraOp && parallel, t -> {
+        forEach(perImage, split, t -> {
           int oy0 = t * rows;
           int tileRows = Math.min(rows, outH - oy0);
           int count = (tileRows - 1) * wp + outW;

@@ -67,8 +67,9 @@ class ScalarInt8Kernels implements Int8Kernels {
   /**
    * Row by row: for each tap {@code (c, ky, kx)} the output columns whose input column lies inside
    * the image are one range, computed once per tap; the rest of the row is padding. The tile's
-   * pixels are walked one output row (or part of one) at a time. Plain loops: rows are a few to a
-   * few dozen bytes, too short for arraycopy's call to pay.
+   * pixels are walked one output row (or part of one) at a time, from the row and column of its
+   * first pixel, found once. Plain loops: rows are a few to a few dozen bytes, too short for
+   * arraycopy's call to pay.
    */
   @Override
   public void im2col(byte[] in, int inOffset, ConvGeometry g, int firstPixel, int pixels, byte padValue,
@@ -77,7 +78,8 @@ class ScalarInt8Kernels implements Int8Kernels {
     int inH = g.inH();
     int inW = g.inW();
     int sw = g.strideW();
-    int end = firstPixel + pixels;
+    int firstRow = firstPixel / outW;
+    int firstColumn = firstPixel - firstRow * outW;
     int row = 0;
     for (int c = 0; c < g.inChannels(); c++) {
       int plane = inOffset + c * g.inPlane();
@@ -88,15 +90,14 @@ class ScalarInt8Kernels implements Int8Kernels {
           int from = Math.min(outW, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
           int to = Math.max(from, Math.min(outW, inW - dx <= 0 ? 0 : (inW - dx - 1) / sw + 1));
           int dst = row * pixelStride;
-          for (int p = firstPixel; p < end; ) {
-            int oy = p / outW;
-            int ox = p - oy * outW;
-            int rowEnd = Math.min(outW, ox + end - p);
+          int left = pixels;
+          for (int oy = firstRow, ox = firstColumn; left > 0; oy++, ox = 0) {
+            int rowEnd = Math.min(outW, ox + left);
             int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH();
             boolean rowInside = iy >= 0 && iy < inH;
             int rowFrom = rowInside ? Math.max(ox, Math.min(from, rowEnd)) : rowEnd;
             int rowTo = rowInside ? Math.max(rowFrom, Math.min(to, rowEnd)) : rowEnd;
-            p += rowEnd - ox;
+            left -= rowEnd - ox;
             for (; ox < rowFrom; ox++) {
               cols[dst++] = padValue;
             }
