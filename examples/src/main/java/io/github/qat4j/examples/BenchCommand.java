@@ -75,6 +75,9 @@ final class BenchCommand implements Callable<Integer> {
 
     static final String DL4J = "dl4j-float";
 
+    /** Turns the float and the QAT network take in the training measure. */
+    private static final int TRAINING_ROUNDS = 5;
+
     /** Calibration images per model: enough for stable activation ranges. */
     private static final int CALIBRATION_IMAGES = 512;
 
@@ -100,7 +103,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--training", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Also time DL4J fit() of the float and the QAT network, one batch of --fit-batch real "
-                    + "training images per step (default: ${DEFAULT-VALUE}).")
+                    + "training images per step, the two taking turns in 5 blocks each (--seconds of warm-up, "
+                    + "then 2 x --seconds of steps per network) (default: ${DEFAULT-VALUE}).")
     boolean training;
 
     @Option(names = "--fit-batch", paramLabel = "N", defaultValue = "64",
@@ -233,7 +237,8 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * DL4J {@code fit} of the float network and of its QAT version (prepared, ranges calibrated on the
-     * same images, scales in their learn stage as in fine-tuning), on one batch of real training images.
+     * same images, scales in their learn stage as in fine-tuning), on one batch of real training images,
+     * the two taking turns so that both see the same machine.
      */
     private List<TrainingResult> measureTraining(Model model, ImageSet train, PrintWriter out) {
         ImageSetIterator batches = ImageSetIterator.builder(train.sample(fitBatch, seed + 1)).batchSize(fitBatch)
@@ -247,17 +252,17 @@ final class BenchCommand implements Callable<Integer> {
                 "images/s", "GFLOP/s", "vs float");
         List<TrainingResult> results = new ArrayList<>();
         long nanos = (long) (seconds * 1e9);
-        double floatMillis = Double.NaN;
-        for (String mode : List.of("float", "qat")) {
-            Net net = mode.equals("float") ? floatNet : qat;
-            double millis = Latency.medianMillis(() -> net.fit(batch), nanos, nanos);
-            floatMillis = mode.equals("float") ? millis : floatMillis;
-            TrainingResult r = new TrainingResult(model.name(), mode, fitBatch, millis, macsPerImage.get(model));
+        double[] millis = Latency.medianMillisTakingTurns(List.of(() -> floatNet.fit(batch), () -> qat.fit(batch)),
+                nanos, 2 * nanos, TRAINING_ROUNDS);
+        List<String> modes = List.of("float", "qat");
+        for (int i = 0; i < modes.size(); i++) {
+            TrainingResult r = new TrainingResult(model.name(), modes.get(i), fitBatch, millis[i],
+                    macsPerImage.get(model));
             results.add(r);
-            out.printf(Locale.ROOT, "%-8s %-18s %6d %12.2f %12.1f %10.1f %9.2fx%n", model, mode, fitBatch, millis,
-                    r.imagesPerSecond(), r.gflops(), millis / floatMillis);
-            out.flush();
+            out.printf(Locale.ROOT, "%-8s %-18s %6d %12.2f %12.1f %10.1f %9.2fx%n", model, modes.get(i), fitBatch,
+                    millis[i], r.imagesPerSecond(), r.gflops(), millis[i] / millis[0]);
         }
+        out.flush();
         return results;
     }
 

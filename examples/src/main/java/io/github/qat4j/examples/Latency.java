@@ -1,6 +1,8 @@
 package io.github.qat4j.examples;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Latency of one call: the median over repeated runs, after warm-up runs for the JIT to compile the
@@ -26,6 +28,41 @@ final class Latency {
         return medianMillis(inference, Integer.MAX_VALUE, warmUpNanos, measureNanos, Integer.MAX_VALUE);
     }
 
+    /**
+     * Medians of several calls measured side by side: each is warmed up for {@code warmUpNanos}, then
+     * they take turns, {@code rounds} blocks each of about {@code measureNanos / rounds} (at least 3
+     * runs), so that a drift in the machine's speed (this guest's drifts by tens of percent) falls on
+     * all of them alike and no call is favoured by running first or last.
+     */
+    static double[] medianMillisTakingTurns(List<Runnable> calls, long warmUpNanos, long measureNanos, int rounds) {
+        for (Runnable call : calls) {
+            long warmUpEnd = System.nanoTime() + warmUpNanos;
+            while (System.nanoTime() < warmUpEnd) {
+                call.run();
+            }
+        }
+        List<List<Double>> millis = new ArrayList<>();
+        calls.forEach(c -> millis.add(new ArrayList<>()));
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < calls.size(); i++) {
+                long blockEnd = System.nanoTime() + measureNanos / rounds;
+                for (int runs = 0; runs < 3 || System.nanoTime() < blockEnd; runs++) {
+                    long start = System.nanoTime();
+                    calls.get(i).run();
+                    millis.get(i).add((System.nanoTime() - start) / 1e6);
+                }
+            }
+        }
+        return millis.stream().mapToDouble(m -> median(m.stream().mapToDouble(Double::doubleValue).toArray()))
+                .toArray();
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
     private static double medianMillis(Runnable inference, int maxWarmUpRuns, long warmUpNanos, long measureNanos,
                                        int maxRuns) {
         long warmUpEnd = System.nanoTime() + warmUpNanos;
@@ -43,8 +80,6 @@ final class Latency {
             }
             millis[runs++] = (System.nanoTime() - start) / 1e6;
         }
-        double[] measured = Arrays.copyOf(millis, runs);
-        Arrays.sort(measured);
-        return measured[runs / 2];
+        return median(Arrays.copyOf(millis, runs));
     }
 }

@@ -212,6 +212,8 @@ public class FakeQuantLayer extends BaseLayer {
         /** Set by {@link Qat#calibrate}: observe during inference passes. */
         boolean calibrating;
 
+        private final Tensors.Copies copies = new Tensors.Copies();
+
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
@@ -233,7 +235,7 @@ public class FakeQuantLayer extends BaseLayer {
             if (!q.isEnabled()) {
                 return workspaceMgr.dup(ArrayType.ACTIVATIONS, input);
             }
-            float[] x = Tensors.toFloats(input);
+            float[] x = copies.floats("input", input);
             if (calibrating || (training && q.stage(getIterationCount()) == QuantizerConfig.Stage.OBSERVE)) {
                 observe(x, q);
             }
@@ -256,8 +258,8 @@ public class FakeQuantLayer extends BaseLayer {
                 return new Pair<>(gradient, workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, epsilon));
             }
             QuantSpec spec = q.spec(-1);
-            float[] x = Tensors.toFloats(input);
-            float[] g = Tensors.toFloats(epsilon);
+            float[] x = copies.floats("input", input);
+            float[] g = copies.floats("gradient", epsilon);
             float[] gradScale = new float[1];
             FakeQuant.backward(x, g, new float[] {scale()}, new int[] {zeroPoint()}, spec.qmin(), spec.qmax(), 1,
                     x.length, g, gradScale, FakeQuant.lsqGradScale(x.length, spec.qmax()));

@@ -59,6 +59,7 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
     }
 
     private Pass training;
+    private final Tensors.Copies copies = new Tensors.Copies();
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
@@ -77,7 +78,8 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         INDArray w = getParamWithNoise(t.key(), training, workspaceMgr);
         INDArray k = BatchNormFold.factor(params, fold.getBatchNorm());
         INDArray wFold = BatchNormFold.weight(t, w, k);
-        INDArray wq = WeightScales.forward(t, wFold, getParam(t.scaleKey()), getIterationCount(), training);
+        INDArray wq = WeightScales.forward(t, wFold, getParam(t.scaleKey()), getIterationCount(), training,
+                copies);
         return new Weights(w, k, wFold, wq);
     }
 
@@ -86,7 +88,7 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         validateInputDepth(layerConf().getNIn());
         BatchNormConfig bn = ((FoldsBatchNorm) conf.getLayer()).getBatchNorm();
         INDArray u = ConvOps.forward(layerConf(), input.castTo(dataType), weights.wq());
-        double[] y = Tensors.toDoubles(u);
+        double[] y = copies.doubles("preActivation", u);
         ChannelNorm view = view(u.shape());
         double[] k = weights.k().toDoubleVector();
         if (!training || bn.isFrozen(getEpochCount())) {
@@ -101,7 +103,7 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         for (int c = 0; c < std.length; c++) {
             std[c] = Math.sqrt(var[c] + bn.getEps());
         }
-        double[] zHat = new double[y.length];
+        double[] zHat = copies.doubles("zHat", y.length);
         view.normalize(y, k, b, mean, std, vector(getParam(GAMMA)).toDoubleVector(),
                 vector(getParam(BETA)).toDoubleVector(), zHat, y);
         return new Pass(input, u.shape(), y, zHat, mean, var, std);
@@ -119,7 +121,7 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         training = null;
         INDArray preActivation = Tensors.inWorkspace(p.preActivation(), p.shape(), dataType, workspaceMgr,
                 ArrayType.BP_WORKING_MEM);
-        double[] gradY = Tensors.toDoubles(layerConf().getActivationFn()
+        double[] gradY = copies.doubles("gradient", layerConf().getActivationFn()
                 .backprop(preActivation, epsilon.castTo(dataType)).getFirst());
         ChannelNorm view = view(epsilon.shape());
         int channels = view.channels;
@@ -167,7 +169,7 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         INDArray[] conv = ConvOps.backward(layerConf(), input.castTo(dataType), weights.wq(), gradU);
         INDArray gradFold = conv[1];
         WeightScales.backward(t, weights.wFold(), getParam(t.scaleKey()), gradFold, gradientViews.get(t.scaleKey()),
-                getIterationCount());
+                getIterationCount(), copies);
         gradK.addi(BatchNormFold.weightBackward(t, weights.w(), weights.k(), gradFold, gradientViews));
         INDArray gradGammaThroughK = BatchNormFold.gammaGradient(params, gradK, bn);
         gradientViews.get(GAMMA).assign((gradGamma == null ? gradGammaThroughK : gradGamma.addi(gradGammaThroughK))

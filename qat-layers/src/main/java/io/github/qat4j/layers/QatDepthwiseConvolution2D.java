@@ -78,6 +78,8 @@ public class QatDepthwiseConvolution2D extends DepthwiseConvolution2D implements
 
     /** DL4J's implementation, with W fake-quantized on the way in and the STE/LSQ gradients on the way out. */
     static final class Impl extends org.deeplearning4j.nn.layers.convolution.DepthwiseConvolution2DLayer {
+        private final Tensors.Copies copies = new Tensors.Copies();
+
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
@@ -87,7 +89,7 @@ public class QatDepthwiseConvolution2D extends DepthwiseConvolution2D implements
                                              org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
             INDArray p = super.getParamWithNoise(param, training, workspaceMgr);
             return WEIGHT_KEY.equals(param)
-                    ? WeightScales.forward(qat(), p, getParam(SCALE_KEY), getIterationCount(), training)
+                    ? WeightScales.forward(qat(), p, getParam(SCALE_KEY), getIterationCount(), training, copies)
                     : p;
         }
 
@@ -95,7 +97,8 @@ public class QatDepthwiseConvolution2D extends DepthwiseConvolution2D implements
         public org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backpropGradient(
                 INDArray epsilon, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
             var result = super.backpropGradient(epsilon, workspaceMgr);
-            WeightScales.afterBackprop(qat(), paramTable(), gradientViews, result.getFirst(), getIterationCount());
+            WeightScales.afterBackprop(qat(), paramTable(), gradientViews, result.getFirst(), getIterationCount(),
+                    copies);
             return result;
         }
 

@@ -97,6 +97,8 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
 
     /** DL4J's implementation, with W and pW fake-quantized on the way in and the STE/LSQ gradients on the way out. */
     static final class Impl extends org.deeplearning4j.nn.layers.convolution.SeparableConvolution2DLayer {
+        private final Tensors.Copies copies = new Tensors.Copies();
+
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
@@ -106,7 +108,7 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
             INDArray p = super.getParamWithNoise(param, training, workspaceMgr);
             for (QuantizedWeight t : qat().quantizedWeights()) {
                 if (t.key().equals(param)) {
-                    return WeightScales.forward(t, p, getParam(t.scaleKey()), getIterationCount(), training);
+                    return WeightScales.forward(t, p, getParam(t.scaleKey()), getIterationCount(), training, copies);
                 }
             }
             return p;
@@ -118,7 +120,7 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
             for (QuantizedWeight t : qat().quantizedWeights()) {
                 INDArray gradScale = gradientViews.get(t.scaleKey());
                 WeightScales.backward(t, getParam(t.key()), getParam(t.scaleKey()), gradientViews.get(t.key()),
-                        gradScale, getIterationCount());
+                        gradScale, getIterationCount(), copies);
                 result.getFirst().gradientForVariable().put(t.scaleKey(), gradScale);
             }
             return result;

@@ -41,15 +41,17 @@ final class WeightScales {
         }
     }
 
-    static INDArray forward(QatWeightLayer layer, INDArray w, INDArray scale, long iteration, boolean training) {
-        return forward(layer.quantizedWeights().get(0), w, scale, iteration, training);
+    static INDArray forward(QatWeightLayer layer, INDArray w, INDArray scale, long iteration, boolean training,
+                            Tensors.Copies copies) {
+        return forward(layer.quantizedWeights().get(0), w, scale, iteration, training, copies);
     }
 
     /**
      * The weights the forward pass uses. In the observe stage of training the scales are first reset
      * from the current weights, so they follow the weights until learning starts.
      */
-    static INDArray forward(QuantizedWeight t, INDArray w, INDArray scale, long iteration, boolean training) {
+    static INDArray forward(QuantizedWeight t, INDArray w, INDArray scale, long iteration, boolean training,
+                            Tensors.Copies copies) {
         QuantizerConfig q = t.quant();
         if (!q.isEnabled()) {
             return w;
@@ -60,10 +62,12 @@ final class WeightScales {
         // An SGD step can push a learned scale to zero or below; PyTorch's LSQ clamps the same way.
         Transforms.max(scale, QuantSpec.MIN_SCALE, false);
         View v = view(t, w);
-        float[] x = Tensors.toFloats(w);
+        int[] order = channelsFirst(t, w);
+        INDArray wc = w.permute(order);
+        float[] x = copies.floats(t.key(), wc);
         FakeQuant.forward(x, x, scale.toFloatVector(), new int[v.channels], v.spec.qmin(), v.spec.qmax(),
-                v.channels, v.inner);
-        return Tensors.detached(x, w);
+                v.channels, x.length / v.channels);
+        return Tensors.detached(x, wc).permute(inverse(order));
     }
 
     /**
@@ -72,10 +76,10 @@ final class WeightScales {
      * gradient registered with the layer's gradient.
      */
     static void afterBackprop(QatWeightLayer layer, Map<String, INDArray> params, Map<String, INDArray> gradientViews,
-                              Gradient gradient, long iteration) {
+                              Gradient gradient, long iteration, Tensors.Copies copies) {
         INDArray gradScale = gradientViews.get(QatWeightLayer.SCALE_KEY);
         backward(layer.quantizedWeights().get(0), params.get("W"), params.get(QatWeightLayer.SCALE_KEY),
-                gradientViews.get("W"), gradScale, iteration);
+                gradientViews.get("W"), gradScale, iteration, copies);
         gradient.gradientForVariable().put(QatWeightLayer.SCALE_KEY, gradScale);
     }
 
@@ -85,24 +89,56 @@ final class WeightScales {
      * the learn stage).
      */
     static void backward(QuantizedWeight t, INDArray w, INDArray scale, INDArray gradW, INDArray gradScale,
-                         long iteration) {
+                         long iteration, Tensors.Copies copies) {
         QuantizerConfig q = t.quant();
         if (!q.isEnabled()) {
             gradScale.assign(0);
             return;
         }
         View v = view(t, w);
-        float[] x = Tensors.toFloats(w);
-        float[] g = Tensors.toFloats(gradW);
+        int[] order = channelsFirst(t, w);
+        float[] x = copies.floats(t.key(), w.permute(order));
+        INDArray gradWc = gradW.permute(order);
+        float[] g = copies.floats(t.key() + " gradient", gradWc);
         float[] gs = new float[v.channels];
         FakeQuant.backward(x, g, scale.toFloatVector(), new int[v.channels], v.spec.qmin(), v.spec.qmax(),
-                v.channels, v.inner, g, gs, FakeQuant.lsqGradScale(x.length / v.channels, v.spec.qmax()));
-        gradW.assign(Tensors.detached(g, gradW));
+                v.channels, x.length / v.channels, g, gs, FakeQuant.lsqGradScale(x.length / v.channels,
+                        v.spec.qmax()));
+        gradW.assign(Tensors.detached(g, gradWc).permute(inverse(order)));
         if (q.stage(iteration) == QuantizerConfig.Stage.LEARN) {
             gradScale.assign(Tensors.detached(gs, gradScale));
         } else {
             gradScale.assign(0);
         }
+    }
+
+    /**
+     * The axis order that puts the channel axes of {@code w} first, so that {@link FakeQuant} sees one
+     * block of {@code length / channels} elements per scale. As stored, a dense layer's {@code [nIn, nOut]}
+     * weights have blocks of one element, and loops that short stay scalar (they also teach the JIT
+     * that FakeQuant's loops are short, and it then leaves the long ones scalar too).
+     */
+    private static int[] channelsFirst(QuantizedWeight t, INDArray w) {
+        boolean perChannel = t.quant().isPerChannel();
+        int[] order = new int[w.rank()];
+        int n = 0;
+        for (int a = perChannel ? t.firstChannelAxis() : 0; perChannel && a <= t.lastChannelAxis(); a++) {
+            order[n++] = a;
+        }
+        for (int a = 0; a < order.length; a++) {
+            if (!perChannel || a < t.firstChannelAxis() || a > t.lastChannelAxis()) {
+                order[n++] = a;
+            }
+        }
+        return order;
+    }
+
+    private static int[] inverse(int[] order) {
+        int[] inverse = new int[order.length];
+        for (int i = 0; i < order.length; i++) {
+            inverse[order[i]] = i;
+        }
+        return inverse;
     }
 
     static View view(QatWeightLayer layer, INDArray w) {

@@ -89,7 +89,7 @@ public final class FakeQuant {
           "gradScale needs " + channels + " entries, got " + gradScale.length);
     }
     double[] sum = new double[channels];
-    float[] product = new float[Math.min(inner, CHUNK)];
+    float[] product = products(x.length);
     int i = 0;
     while (i < x.length) {
       for (int c = 0; c < channels; c++) {
@@ -97,27 +97,22 @@ public final class FakeQuant {
         // qmin <= x/s + z <= qmax, compared as x/s against integers so no float rounding of + z.
         float lo = qmin - zeroPoint[c];
         float hi = qmax - zeroPoint[c];
-        for (int end = i + inner; i < end; ) {
-          int n = Math.min(end - i, product.length);
-          // Branch-free, so that C2 vectorizes it (JDK 17 vectorizes no conditional select); the
-          // double sum below stays a scalar loop.
-          for (int j = 0; j < n; j++) {
-            float g = gradOut[i + j];
-            float v = x[i + j] / s;
-            float clamped = Math.max(lo, Math.min(hi, v));
-            float r = roundClamped(clamped);
-            float inside = insideRange(v, clamped);
-            // Inside the range q - z = round(x/s) and dy/ds = round(x/s) - x/s; clipped, dy/ds = r.
-            gradIn[i + j] = g * inside + 0f;
-            product[j] = g * (r - inside * clamped);
-          }
-          double acc = 0;
-          for (int j = 0; j < n; j++) {
-            acc += product[j];
-          }
-          sum[c] += acc;
-          i += n;
+        int end = i + inner;
+        // Two branch-free loops (JDK 17 vectorizes no conditional select), not one: fused, the body
+        // has too many nodes for C2 to unroll it to a whole vector, and it stays scalar. Both read
+        // gradOut[k] before gradIn[k] is written, so gradIn may be gradOut.
+        for (int k = i; k < end; k++) {
+          float v = x[k] / s;
+          float clamped = Math.max(lo, Math.min(hi, v));
+          // Inside the range q - z = round(x/s) and dy/ds = round(x/s) - x/s; clipped, dy/ds = q - z.
+          product[k] = gradOut[k] * (roundClamped(clamped) - insideRange(v, clamped) * clamped);
         }
+        for (int k = i; k < end; k++) {
+          float v = x[k] / s;
+          gradIn[k] = gradOut[k] * insideRange(v, Math.max(lo, Math.min(hi, v))) + 0f;
+        }
+        sum[c] += sum(product, i, end);
+        i = end;
       }
     }
     if (gradScale != null) {
@@ -208,8 +203,45 @@ public final class FakeQuant {
     return 1f - Math.min(1f, Math.abs(v - clamped) * 0x1p127f * 0x1p127f);
   }
 
-  /** Elements per block of the backward pass's scratch products. */
-  private static final int CHUNK = 4096;
+  /**
+   * This thread's scratch for dL/dy * dy/ds of {@code length} elements, grown to the largest tensor
+   * seen. It is indexed like x (C2 vectorizes none of the backward loops when one of their arrays is
+   * indexed with another offset, a chunk-sized scratch say), and kept rather than allocated per call:
+   * at training sizes G1 allocates such arrays outside the young generation, which cost more than the
+   * pass itself.
+   */
+  private static float[] products(int length) {
+    float[] p = PRODUCTS.get();
+    if (p.length < length) {
+      p = new float[length];
+      PRODUCTS.set(p);
+    }
+    return p;
+  }
+
+  private static final ThreadLocal<float[]> PRODUCTS = ThreadLocal.withInitial(() -> new float[0]);
+
+  /**
+   * {@code sum(a[from..to))} in double, in four interleaved partial sums: one running sum is a chain
+   * of dependent additions that takes four times as long.
+   */
+  private static double sum(float[] a, int from, int to) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int k = from;
+    for (; k + 4 <= to; k += 4) {
+      s0 += a[k];
+      s1 += a[k + 1];
+      s2 += a[k + 2];
+      s3 += a[k + 3];
+    }
+    for (; k < to; k++) {
+      s0 += a[k];
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
 
   private static float floor(double scale) {
     return Math.max((float) scale, QuantSpec.MIN_SCALE);

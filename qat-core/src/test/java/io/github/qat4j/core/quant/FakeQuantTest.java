@@ -245,6 +245,27 @@ class FakeQuantTest {
   }
 
   @Test
+  void backwardInPlaceAndAfterALargerTensorEqualsAFreshOutOfPlaceCall() {
+    QuantSpec spec = QuantSpec.weights(8);
+    float[] scale = {0.01f, 0.02f, 0.03f};
+    int[] zeroPoint = new int[3];
+    float[] x = randomTensor(2 * 3 * 7, 1.5);
+    float[] gradOut = randomTensor(x.length, 1.0);
+    float[] gradIn = new float[x.length];
+    float[] gradScale = new float[3];
+    FakeQuant.backward(x, gradOut, scale, zeroPoint, spec.qmin(), spec.qmax(), 3, 7, gradIn, gradScale, 0.1f);
+    // A larger call first leaves its products in the per-thread scratch the next call reuses.
+    float[] big = randomTensor(3 * 1000, 1.5);
+    FakeQuant.backward(big, big.clone(), scale, zeroPoint, spec.qmin(), spec.qmax(), 3, 1000, new float[big.length],
+        new float[3], 0.1f);
+    float[] inPlace = gradOut.clone();
+    float[] gradScaleInPlace = new float[3];
+    FakeQuant.backward(x, inPlace, scale, zeroPoint, spec.qmin(), spec.qmax(), 3, 7, inPlace, gradScaleInPlace, 0.1f);
+    assertArrayEquals(gradIn, inPlace);
+    assertArrayEquals(gradScale, gradScaleInPlace);
+  }
+
+  @Test
   void backwardOverwritesGradScaleAndAcceptsNull() {
     float[] x = {0.3f, -0.7f, 5f};
     float[] gradOut = {1f, 1f, 1f};
