@@ -251,7 +251,19 @@ public final class ImageSetIterator implements DataSetIterator {
          * a horizontal flip with probability 1/2, drawn from {@code seed} and the epoch.
          */
         public Builder randomCropFlip(int padding, long seed) {
-            this.augmentation = new RandomCropFlip(padding);
+            return augment(new RandomCropFlip(padding, true), seed);
+        }
+
+        /**
+         * Augments every image with a random shift: a random crop after {@code padding} zero pixels on
+         * each side, no flip, drawn from {@code seed} and the epoch.
+         */
+        public Builder randomCrop(int padding, long seed) {
+            return augment(new RandomCropFlip(padding, false), seed);
+        }
+
+        private Builder augment(RandomCropFlip augmentation, long seed) {
+            this.augmentation = augmentation;
             this.augmentationSeed = seed;
             return this;
         }

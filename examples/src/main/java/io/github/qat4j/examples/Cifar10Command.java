@@ -47,7 +47,7 @@ final class Cifar10Command implements Callable<Integer> {
         options.validate();
         DatasetChoice dataset = DatasetChoice.cifar10;
         Workload work = new Workload(dataset.name(), model.name(), model.name(), dataset.load(options.dataDir),
-                dataset.normalization(), true,
+                dataset.normalization(), Workload.Augmentation.CROP_FLIP,
                 (seed, lr, iterations) -> Net.of(Models.resnet(model.blocksPerStage, seed,
                         Updaters.adamLinearDecay(lr, iterations))),
                 Updaters::adamLinearDecay);

@@ -19,7 +19,7 @@ final class MnistCommand implements Callable<Integer> {
 
     static final class Defaults extends MapDefaults {
         Defaults() {
-            super(Map.of("--epochs", "4", "--qat-epochs", "1", "--batch-size", "128", "--lr", "0.001",
+            super(Map.of("--epochs", "6", "--qat-epochs", "1", "--batch-size", "128", "--lr", "0.001",
                     "--qat-lr", "0.0001", "--output", "runs/mnist"));
         }
     }
@@ -29,7 +29,7 @@ final class MnistCommand implements Callable<Integer> {
         options.validate();
         DatasetChoice dataset = DatasetChoice.mnist;
         Workload work = new Workload(dataset.name(), "lenet5", "lenet5", dataset.load(options.dataDir),
-                dataset.normalization(), false,
+                dataset.normalization(), Workload.Augmentation.SHIFT,
                 (seed, lr, iterations) -> Net.of(Models.lenet(seed, Updaters.adamLinearDecay(lr, iterations))),
                 Updaters::adamLinearDecay);
         return new Pipeline(work, options).run();

@@ -183,12 +183,8 @@ final class Pipeline {
     }
 
     private DataSetIterator iterator(ImageSet train) {
-        ImageSetIterator.Builder b = ImageSetIterator.builder(train).batchSize(options.batchSize).shuffle(options.seed)
-                .normalization(work.normalization());
-        if (work.augment()) {
-            b.randomCropFlip(4, options.seed);
-        }
-        return b.build();
+        return work.augmentation().apply(ImageSetIterator.builder(train).batchSize(options.batchSize)
+                .shuffle(options.seed).normalization(work.normalization()), options.seed).build();
     }
 
     private static Map<String, float[]> weightScales(Net qat) {

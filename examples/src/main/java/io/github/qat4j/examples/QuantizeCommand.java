@@ -85,7 +85,7 @@ final class QuantizeCommand implements Callable<Integer> {
         String modelId = model.toAbsolutePath() + " " + Files.size(model) + " bytes, modified "
                 + Files.getLastModifiedTime(model);
         Workload work = new Workload("custom", model.getFileName().toString(), modelId,
-                new TrainTest(trainImages, testImages), normalization, false,
+                new TrainTest(trainImages, testImages), normalization, Workload.Augmentation.NONE,
                 (seed, lr, iterations) -> net.withLearningRate(lr), Updaters::adamLinearDecay);
         return new Pipeline(work, options).run();
     }

@@ -2,8 +2,6 @@ package io.github.qat4j.examples;
 
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.schedule.PolySchedule;
-import org.nd4j.linalg.schedule.ScheduleType;
 
 /** The updaters of the pipelines. */
 final class Updaters {
@@ -16,10 +14,6 @@ final class Updaters {
      * The schedule counts iterations, which checkpoints keep, so a resumed run continues it.
      */
     static IUpdater adamLinearDecay(double learningRate, long iterations) {
-        return new Adam(linearDecay(learningRate, iterations));
-    }
-
-    private static PolySchedule linearDecay(double learningRate, long iterations) {
-        return new PolySchedule(ScheduleType.ITERATION, learningRate, 1.0, (int) Math.max(1, iterations));
+        return new Adam(new LinearDecaySchedule(learningRate, Math.toIntExact(Math.max(1, iterations))));
     }
 }

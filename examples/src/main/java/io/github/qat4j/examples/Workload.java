@@ -1,5 +1,6 @@
 package io.github.qat4j.examples;
 
+import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.datasets.TrainTest;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -13,12 +14,29 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param modelId what identifies the float network's origin: a float checkpoint is reused only for the same
  * @param data train and test images
  * @param normalization pixels to network inputs, the same in training, evaluation and the int8 runtime
- * @param augment random crop and flip on the training images
+ * @param augmentation what is done to the training images
  * @param floatModel the float network before its float training
  * @param qatUpdater the QAT fine-tuning updater of the weights
  */
 record Workload(String dataset, String model, String modelId, TrainTest data, Normalization normalization,
-                boolean augment, FloatModel floatModel, Schedule qatUpdater) {
+                Augmentation augmentation, FloatModel floatModel, Schedule qatUpdater) {
+
+    /** Training-image augmentation, drawn anew each epoch from the run's seed. */
+    enum Augmentation {
+        NONE,
+        /** Random shifts of up to 2 pixels (a crop after zero padding): MNIST. */
+        SHIFT,
+        /** A random crop after 4 pixels of zero padding, and a horizontal flip with probability 1/2: CIFAR-10. */
+        CROP_FLIP;
+
+        ImageSetIterator.Builder apply(ImageSetIterator.Builder images, long seed) {
+            return switch (this) {
+                case NONE -> images;
+                case SHIFT -> images.randomCrop(2, seed);
+                case CROP_FLIP -> images.randomCropFlip(4, seed);
+            };
+        }
+    }
 
     /** The float network to train, for a seed and the float stage's learning rate and number of iterations. */
     @FunctionalInterface

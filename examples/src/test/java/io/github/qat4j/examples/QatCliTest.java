@@ -281,7 +281,7 @@ class QatCliTest {
             assertEquals(0, r.code, command);
             assertTrue(r.out.contains("Usage: qat " + command), r.out);
         }
-        assertTrue(run(List.of("mnist", "--help")).out.contains("(default: 4)"), "per-command defaults are shown");
+        assertTrue(run(List.of("mnist", "--help")).out.contains("(default: 6)"), "per-command defaults are shown");
     }
 
     private static List<String> args(Path out, String... more) {
