@@ -166,36 +166,25 @@ class ImageSetIteratorTest {
 
     @Test
     void cropAndFlipIsAShiftedPossiblyMirroredImageWithBlackBorders() {
-        ImageSet set = images();
-        float[] features = set.iterator().batchSize(N).randomCropFlip(2, 7).build().next()
-                .getFeatures().reshape(N * C * H * W).toFloatVector();
-        int size = C * H * W;
-        for (int i = 0; i < N; i++) {
-            byte[] out = new byte[size];
-            for (int p = 0; p < size; p++) {
-                out[p] = (byte) Math.round(features[i * size + p] * 255);
-            }
-            assertTrue(matchesSomeCrop(set.pixels(), i * size, out, 2), "image " + i);
-        }
+        assertEveryImageIsACrop(images().iterator().batchSize(N).randomCropFlip(2, 7), true);
     }
 
     @Test
     void randomCropShiftsButNeverMirrors() {
+        assertEveryImageIsACrop(images().iterator().batchSize(N).randomCrop(2, 7), false);
+    }
+
+    private static void assertEveryImageIsACrop(ImageSetIterator.Builder iterator, boolean mirrored) {
         ImageSet set = images();
-        float[] features = set.iterator().batchSize(N).randomCrop(2, 7).build().next()
-                .getFeatures().reshape(N * C * H * W).toFloatVector();
+        float[] features = iterator.build().next().getFeatures().reshape(N * C * H * W).toFloatVector();
         int size = C * H * W;
         for (int i = 0; i < N; i++) {
             byte[] out = new byte[size];
             for (int p = 0; p < size; p++) {
                 out[p] = (byte) Math.round(features[i * size + p] * 255);
             }
-            assertTrue(matchesSomeCrop(set.pixels(), i * size, out, 2, false), "image " + i);
+            assertTrue(matchesSomeCrop(set.pixels(), i * size, out, 2, mirrored), "image " + i);
         }
-    }
-
-    private static boolean matchesSomeCrop(byte[] pixels, int offset, byte[] out, int pad) {
-        return matchesSomeCrop(pixels, offset, out, pad, true);
     }
 
     /** Whether {@code out} is the image at {@code offset} shifted by (dy, dx) in [-pad, pad], maybe mirrored, zero-filled. */
