@@ -44,8 +44,7 @@ public final class BitAllocation {
                 MultipleChoiceKnapsack.quantumFor(budget));
         if (picked.isEmpty()) {
             throw new IllegalArgumentException("a weight budget of " + budget + " bytes is below the smallest choice, "
-                    + smallest + " bytes (every layer at its narrowest width; the int8 file stores weights of 4 bits "
-                    + "and fewer two per byte, so 2-bit weights take as much room as 4-bit ones)");
+                    + smallest + " bytes (every layer at its narrowest width)");
         }
         Map<String, Integer> widths = new LinkedHashMap<>();
         long bytes = 0;

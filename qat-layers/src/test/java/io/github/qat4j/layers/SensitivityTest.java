@@ -12,11 +12,12 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
-import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,17 +59,26 @@ class SensitivityTest {
     @Test
     void weightBytesAreTheBytesOfTheExportedFile() throws IOException {
         MultiLayerNetwork qat = calibrated(new QatConfig());
-        Sensitivity s = Sensitivity.of(qat, x, labels, BATCH, List.of(8, 4));
+        Sensitivity s = Sensitivity.of(qat, x, labels, BATCH, List.of(8, 5, 3, 2));
         long at8 = exportedBytes(qat);
-        BitAllocation all4 = BitAllocation.forWeightBytes(s, s.layers().stream().mapToLong(l -> l.weightBytes(4)).sum());
-        long at4 = exportedBytes(calibrated(all4.applyTo(new QatConfig())));
         long weights8 = s.layers().stream().mapToLong(l -> l.weightBytes(8)).sum();
-        assertEquals(at8 - at4, weights8 - all4.weightBytes());
-        assertEquals(Map.of("conv1", 4, "conv2", 4, "dense", 4, "output", 4), all4.widths());
-        BitAllocation fits = BitAllocation.forModelBytes(s, at4, at8);
-        assertTrue(fits.weightBytes() <= all4.weightBytes());
+        for (int bits = 2; bits <= 8; bits++) {
+            int b = bits;
+            // Packed densely: ceil(n * bits / 8) bytes for each tensor of n weights.
+            long saved = s.layers().stream().flatMap(l -> l.weightCounts().stream())
+                    .mapToLong(n -> n - (n * b + 7) / 8).sum();
+            long atBits = exportedBytes(calibrated(new QatConfig().weightBits(bits)));
+            assertEquals(at8 - saved, atBits, bits + " bits");
+            assertEquals(at8 - weights8 + s.layers().stream().mapToLong(l -> l.weightBytes(b)).sum(), atBits);
+        }
+        long at2 = at8 - weights8 + s.layers().stream().mapToLong(l -> l.weightBytes(2)).sum();
+        long budget = (at8 + at2) / 2;
+        BitAllocation mixed = BitAllocation.forModelBytes(s, budget, at8);
+        long exported = exportedBytes(calibrated(mixed.applyTo(new QatConfig())));
+        assertEquals(at8 - weights8 + mixed.weightBytes(), exported, mixed.widths().toString());
+        assertTrue(exported <= budget, exported + " > " + budget);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BitAllocation.forModelBytes(s, at4 - 1, at8));
+                () -> BitAllocation.forModelBytes(s, at2 - 1, at8));
         assertTrue(e.getMessage().contains("below the smallest choice"), e.getMessage());
     }
 
@@ -110,6 +120,26 @@ class SensitivityTest {
             Layer l = from.getLayer(i);
             if (l.conf().getLayer() instanceof FakeQuantLayer) {
                 to.getLayer(i).setParams(l.params().dup());
+            }
+        }
+    }
+
+    @Test
+    void mixedWidthsReadBackFromTheFileGiveTheExportedModelsScalarOutputs() throws IOException {
+        QatConfig mixed = new QatConfig().weightBits("conv1", 3).weightBits("conv2", 5).weightBits("dense", 2)
+                .weightBits("output", 7);
+        Int8Model exported = Int8Exporter.export(calibrated(mixed), InputType.convolutionalFlat(28, 28, 1));
+        ByteArrayOutputStream file = new ByteArrayOutputStream();
+        exported.write(file);
+        Int8Model loaded = Int8Model.load(new ByteArrayInputStream(file.toByteArray()));
+        assertEquals(List.of(3, 5, 2, 7), loaded.ops().stream().filter(o -> o.weights() != null)
+                .map(o -> o.weights().bits()).toList());
+        Int8Model reference = exported.withScalarKernels();
+        float[][] images = x.toFloatMatrix();
+        for (int i = 0; i < N; i++) {
+            assertArrayEquals(reference.predict(images[i]), loaded.predict(images[i]), "image " + i);
+            for (int op = 0; op < loaded.opNames().size(); op++) {
+                assertArrayEquals(reference.quantizedOutput(op, images[i]), loaded.quantizedOutput(op, images[i]));
             }
         }
     }

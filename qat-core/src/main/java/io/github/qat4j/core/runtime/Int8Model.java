@@ -54,9 +54,9 @@ public final class Int8Model {
   }
 
   /**
-   * Bytes the model file stores for {@code count} weights of {@code bits} bits (2..8): one byte each
-   * above 4 bits, two per byte (int4 nibbles) at 4 bits and below. qat-core/README.md specifies it;
-   * a size budget for mixed widths counts with it.
+   * Bytes the model file stores for {@code count} weights of {@code bits} bits (2..8): packed densely,
+   * {@code ceil(count * bits / 8)}. qat-core/README.md specifies it; a size budget for mixed widths
+   * counts with it.
    */
   public static long weightBytes(int bits, long count) {
     if (bits < 2 || bits > 8) {
@@ -65,7 +65,7 @@ public final class Int8Model {
     if (count < 0) {
       throw new IllegalArgumentException("weight count cannot be negative, got " + count);
     }
-    return ModelFormat.packsInt4(bits) ? (count + 1) / 2 : count;
+    return ModelFormat.packedBytes(bits, count);
   }
 
   /** Reads a model file; anything malformed is a {@link ModelFormatException}. */

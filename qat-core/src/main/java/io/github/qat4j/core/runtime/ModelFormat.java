@@ -11,13 +11,13 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * The int8 model file, version 1: writer and strict reader. qat-core/README.md is the
- * specification; this class follows it field by field.
+ * The int8 model file: writer of version 2, strict reader of versions 1 and 2. qat-core/README.md
+ * is the specification; this class follows it field by field.
  */
 final class ModelFormat {
 
   static final byte[] MAGIC = {'Q', 'A', 'T', '4', 'J', 'I', '8', 0};
-  static final int VERSION = 1;
+  static final int VERSION = 2;
 
   static final int INPUT = 1;
   static final int CONV2D = 2;
@@ -37,9 +37,54 @@ final class ModelFormat {
 
   private ModelFormat() {}
 
-  /** Weights of at most 4 bits are stored as int4 nibbles, two per byte. */
-  static boolean packsInt4(int bits) {
-    return bits <= 4;
+  /**
+   * Bits a file of {@code version} stores per weight of {@code bits} bits: version 1 stored int4
+   * nibbles up to 4 bits and int8 bytes above, version 2 stores exactly {@code bits}.
+   */
+  static int storedBits(int version, int bits) {
+    return version >= 2 ? bits : bits <= 4 ? 4 : 8;
+  }
+
+  /** Bytes of {@code count} weights packed at {@code storedBits} bits each. */
+  static long packedBytes(int storedBits, long count) {
+    return (count * storedBits + 7) / 8;
+  }
+
+  /**
+   * Packs each weight into {@code bits} bits of two's complement, LSB first: weight {@code i} is bits
+   * {@code [i * bits, (i + 1) * bits)} of the stream whose bit {@code k} is bit {@code k % 8} of byte
+   * {@code k / 8}. The unused high bits of the last byte are 0.
+   */
+  static byte[] pack(byte[] weights, int bits) {
+    byte[] packed = new byte[(int) packedBytes(bits, weights.length)];
+    int mask = (1 << bits) - 1;
+    for (int i = 0; i < weights.length; i++) {
+      long bit = (long) i * bits;
+      int at = (int) (bit >>> 3);
+      int shift = (int) (bit & 7);
+      int code = weights[i] & mask;
+      packed[at] |= (byte) (code << shift);
+      if (shift + bits > 8) {
+        packed[at + 1] |= (byte) (code >>> (8 - shift));
+      }
+    }
+    return packed;
+  }
+
+  /** The inverse of {@link #pack}: {@code count} weights of {@code bits} bits from {@code packed[from...]}. */
+  static byte[] unpack(byte[] packed, int from, int count, int bits) {
+    byte[] weights = new byte[count];
+    for (int i = 0; i < count; i++) {
+      long bit = (long) i * bits;
+      int at = from + (int) (bit >>> 3);
+      int shift = (int) (bit & 7);
+      int code = (packed[at] & 0xFF) >>> shift;
+      if (shift + bits > 8) {
+        code |= (packed[at + 1] & 0xFF) << (8 - shift);
+      }
+      weights[i] = (byte) (code << (32 - bits) >> (32 - bits));
+    }
+    return weights;
   }
 
   // ---------------------------------------------------------------- writer
@@ -159,14 +204,7 @@ final class ModelFormat {
           f32(s);
         }
       }
-      if (packsInt4(bits)) {
-        for (int i = 0; i < weights.length; i += 2) {
-          int hi = i + 1 < weights.length ? weights[i + 1] & 0xF : 0;
-          out.write((weights[i] & 0xF) | hi << 4);
-        }
-      } else {
-        out.writeBytes(weights);
-      }
+      out.writeBytes(pack(weights, bits));
     }
 
     void writeTo(ByteArrayOutputStream file, int tag) {
@@ -222,7 +260,7 @@ final class ModelFormat {
         List<Op> all = ops;
         return semantic(p, () -> new Graph(input, all, softmax == 1));
       }
-      Op op = readOp(p);
+      Op op = readOp(p, version);
       p.end();
       int index = ops.size();
       // Validated now, before the next section, so a bad op is reported at its own offset; a
@@ -276,7 +314,7 @@ final class ModelFormat {
     return payload;
   }
 
-  private static Op readOp(Cursor p) throws ModelFormatException {
+  private static Op readOp(Cursor p, int version) throws ModelFormatException {
     String name = p.string();
     int input = p.i32("input tensor");
     return switch (p.tag) {
@@ -293,7 +331,7 @@ final class ModelFormat {
               + "inChannels", p.start);
         }
         long count = (long) outC * (inC / groups) * f[2] * f[3];
-        Layer l = p.layer(outC, count);
+        Layer l = p.layer(name, version, outC, count);
         yield new Op.Conv2D(name, input, inC, outC, f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11],
             groups, l.bits, l.weights, l.weightScale, l.bias, l.output);
       }
@@ -303,7 +341,7 @@ final class ModelFormat {
         if (in <= 0 || out <= 0) {
           throw new ModelFormatException("dense '" + name + "' has non-positive sizes", p.start);
         }
-        Layer l = p.layer(out, (long) in * out);
+        Layer l = p.layer(name, version, out, (long) in * out);
         yield new Op.Dense(name, input, in, out, l.bits, l.weights, l.weightScale, l.bias, l.output);
       }
       case MAX_POOL, AVG_POOL -> {
@@ -404,10 +442,10 @@ final class ModelFormat {
       return new TensorQuantization(scale, zeroPoint, bits);
     }
 
-    Layer layer(int channels, long count) throws ModelFormatException {
+    Layer layer(String name, int version, int channels, long count) throws ModelFormatException {
       int bits = u8("weight bits");
       if (bits < 2 || bits > 8) {
-        throw new ModelFormatException("weight bits must be in [2, 8], got " + bits, pos - 1);
+        throw new ModelFormatException("weights of '" + name + "': bits must be in [2, 8], got " + bits, pos - 1);
       }
       int kind = u8("output kind");
       if (kind != REQUANTIZED && kind != DEQUANTIZED) {
@@ -426,9 +464,11 @@ final class ModelFormat {
         actMin = i32("quantized_activation_min");
         actMax = i32("quantized_activation_max");
       }
-      long weightBytes = Int8Model.weightBytes(bits, count);
+      int stored = storedBits(version, bits);
+      long weightBytes = packedBytes(stored, count);
       // Every array's size is checked against the bytes left before it is allocated.
-      need(channels * 12L + weightBytes, channels + " channels and " + count + " weights");
+      String weights = "weights of '" + name + "' (" + count + " at " + stored + " bits)";
+      need(channels * 12L + weightBytes, channels + " channels and " + weights);
       float[] weightScale = new float[channels];
       for (int c = 0; c < channels; c++) {
         weightScale[c] = f32("weight scale");
@@ -444,21 +484,16 @@ final class ModelFormat {
         }
         output = new Op.Dequantized(outputScale);
       }
-      need(weightBytes, count + " weights");
-      byte[] weights = new byte[(int) count];
-      if (packsInt4(bits)) {
-        for (int i = 0; i < count; i++) {
-          int nibble = file[pos + i / 2] >> (i % 2 * 4) & 0xF;
-          weights[i] = (byte) (nibble << 28 >> 28);
-        }
-        if (count % 2 == 1 && (file[pos + (int) (count / 2)] & 0xF0) != 0) {
-          throw new ModelFormatException("padding nibble of odd int4 weights is not zero", pos + count / 2);
-        }
-      } else {
-        System.arraycopy(file, pos, weights, 0, (int) count);
+      need(weightBytes, weights);
+      byte[] unpacked = unpack(file, pos, (int) count, stored);
+      int usedBits = (int) (count * stored % 8);
+      int last = pos + (int) weightBytes - 1;
+      if (usedBits != 0 && (file[last] & 0xFF) >>> usedBits != 0) {
+        throw new ModelFormatException("weights of '" + name + "': the unused high bits of the last byte are not 0",
+            last);
       }
       pos += (int) weightBytes;
-      return new Layer(bits, weights, weightScale, bias, output);
+      return new Layer(bits, unpacked, weightScale, bias, output);
     }
 
     private int[] ints(int n) throws ModelFormatException {

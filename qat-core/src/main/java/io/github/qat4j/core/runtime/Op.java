@@ -68,7 +68,7 @@ sealed interface Op {
       }
       ConvGeometry g = geometry(in.dim(1), in.dim(2));
       long k = (long) (inChannels / groups) * kH * kW;
-      checkWeights(weightBits, weights, outChannels, k);
+      checkWeights(name, weightBits, weights, outChannels, k);
       checkChannels(outChannels, weightScale, bias, output);
       TensorInfo out = new TensorInfo(new int[] {outChannels, g.outH(), g.outW()}, quantization(output));
       if (groups == 1 && (long) g.outPlane() * k > MAX_IM2COL) {
@@ -93,7 +93,7 @@ sealed interface Op {
       if (in.spatial() || in.dim(0) != inFeatures) {
         throw new IllegalArgumentException("dense expects [" + inFeatures + "] (flatten first), input is " + in);
       }
-      checkWeights(weightBits, weights, outFeatures, inFeatures);
+      checkWeights(name, weightBits, weights, outFeatures, inFeatures);
       checkChannels(outFeatures, weightScale, bias, output);
       return new TensorInfo(new int[] {outFeatures}, quantization(output));
     }
@@ -205,15 +205,16 @@ sealed interface Op {
     return t;
   }
 
-  private static void checkWeights(int bits, byte[] weights, int rows, long k) {
+  private static void checkWeights(String name, int bits, byte[] weights, int rows, long k) {
     QuantSpec spec = QuantSpec.weights(bits);
     if (rows <= 0 || k <= 0 || weights.length != rows * k) {
-      throw new IllegalArgumentException("expected " + rows + " x " + k + " weights, got " + weights.length);
+      throw new IllegalArgumentException("'" + name + "': expected " + rows + " x " + k + " weights, got "
+          + weights.length);
     }
     for (int i = 0; i < weights.length; i++) {
       if (weights[i] < spec.qmin() || weights[i] > spec.qmax()) {
-        throw new IllegalArgumentException("weight " + i + " = " + weights[i] + " outside [" + spec.qmin() + ", "
-            + spec.qmax() + "] for " + bits + " bits");
+        throw new IllegalArgumentException("'" + name + "': weight " + i + " = " + weights[i] + " outside ["
+            + spec.qmin() + ", " + spec.qmax() + "] for " + bits + " bits");
       }
     }
   }

@@ -32,12 +32,7 @@ class Int8ModelTest {
       Int8Model scalar = new Int8Model(g, new ScalarInt8Kernels());
       Int8Model panama = new Int8Model(g, new PanamaInt8Kernels());
       float[] x = RandomModels.input(rnd, g.input().size());
-      TensorQuantization q = g.input().quantization();
-      int[] inputQ = new int[x.length];
-      for (int i = 0; i < x.length; i++) {
-        inputQ[i] = FakeQuant.quantize(x[i], q.scale(), q.zeroPoint(), q.qmin(), q.qmax());
-      }
-      int[][] expected = RandomModels.evaluate(g, inputQ);
+      int[][] expected = RandomModels.evaluate(g, x);
       for (int op = 0; op < g.ops().size(); op++) {
         String where = "trial " + trial + " op " + op + " " + g.ops().get(op).getClass().getSimpleName();
         assertArrayEquals(expected[op + 1], scalar.quantizedOutput(op, x), where);
@@ -64,12 +59,7 @@ class Int8ModelTest {
               new TensorQuantization(0.05f, 7, 8), Activation.RELU)
           .build().graphForTests();
       float[] x = RandomModels.input(rnd, g.input().size());
-      TensorQuantization q = g.input().quantization();
-      int[] inputQ = new int[x.length];
-      for (int i = 0; i < x.length; i++) {
-        inputQ[i] = FakeQuant.quantize(x[i], q.scale(), q.zeroPoint(), q.qmin(), q.qmax());
-      }
-      int[] expected = RandomModels.evaluate(g, inputQ)[1];
+      int[] expected = RandomModels.evaluate(g, x)[1];
       for (Int8Kernels kernels : new Int8Kernels[] {new ScalarInt8Kernels(), new PanamaInt8Kernels()}) {
         Int8Model split = new Int8Model(g, kernels, 4);
         assertArrayEquals(expected, split.quantizedOutput(0, x), java.util.Arrays.toString(sh) + " " + kernels.name());

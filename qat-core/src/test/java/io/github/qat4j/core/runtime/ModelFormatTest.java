@@ -34,8 +34,11 @@ class ModelFormatTest {
       assertEquals(at8.length - saved, ModelFormat.write(g).length, bits + " bits");
     }
     assertEquals(3, Int8Model.weightBytes(4, 5));
-    assertEquals(3, Int8Model.weightBytes(2, 5));
-    assertEquals(5, Int8Model.weightBytes(5, 5));
+    assertEquals(2, Int8Model.weightBytes(2, 5));
+    assertEquals(2, Int8Model.weightBytes(3, 3));
+    assertEquals(4, Int8Model.weightBytes(5, 5));
+    assertEquals(7, Int8Model.weightBytes(7, 8));
+    assertEquals(5, Int8Model.weightBytes(8, 5));
     assertThrows(IllegalArgumentException.class, () -> Int8Model.weightBytes(1, 5));
     assertThrows(IllegalArgumentException.class, () -> Int8Model.weightBytes(8, -1));
   }

@@ -1,5 +1,6 @@
 package io.github.qat4j.core.runtime;
 
+import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.Requantization;
 import java.util.List;
 import java.util.Random;
@@ -122,11 +123,19 @@ final class RandomModels {
     return floats(rnd, size, -1f, 2f);
   }
 
-  /** Evaluates {@code g} op by op in the uint domain with the textbook formulas; returns every tensor as ints. */
-  static int[][] evaluate(Graph g, int[] inputQ) {
+  /**
+   * Quantizes {@code input} as the model's input tensor and evaluates {@code g} op by op in the uint domain with
+   * the textbook formulas; returns every tensor as ints.
+   */
+  static int[][] evaluate(Graph g, float[] input) {
     List<TensorInfo> t = g.tensors();
+    TensorQuantization inputQuantization = g.input().quantization();
     int[][] v = new int[t.size()][];
-    v[0] = inputQ;
+    v[0] = new int[input.length];
+    for (int i = 0; i < input.length; i++) {
+      v[0][i] = FakeQuant.quantize(input[i], inputQuantization.scale(), inputQuantization.zeroPoint(),
+          inputQuantization.qmin(), inputQuantization.qmax());
+    }
     for (int i = 0; i < g.ops().size(); i++) {
       Op op = g.ops().get(i);
       TensorInfo x = t.get(op.inputs()[0]);
