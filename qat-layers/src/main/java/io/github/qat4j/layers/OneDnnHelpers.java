@@ -3,6 +3,7 @@ package io.github.qat4j.layers;
 import org.bytedeco.javacpp.Loader;
 import org.nd4j.linalg.env.EnvironmentalAction;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,16 +65,20 @@ public final class OneDnnHelpers implements EnvironmentalAction {
     /** The state now (the helpers' switch is read per layer, so a later change of it counts for later layers). */
     public static Status status() {
         Nd4j.getExecutioner(); // loads the backend, if nothing has yet
-        boolean oneDnn;
+        boolean linked;
+        boolean used;
         try {
-            oneDnn = org.nd4j.nativeblas.Nd4jCpu.Environment.getInstance().isUseMKLDNN();
+            // The build's feature list; the environment's flag is only a switch, on even in builds without oneDNN.
+            linked = NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo().contains("HAVE_ONEDNN");
+            used = linked && org.nd4j.nativeblas.Nd4jCpu.Environment.getInstance().isUseMKLDNN();
         } catch (LinkageError | RuntimeException e) {
             LOG.warn("cannot query the native build for oneDNN ({}); DL4J's layers run without its helpers", e.toString());
-            oneDnn = false;
+            linked = false;
+            used = false;
         }
         boolean enabled = !Boolean.parseBoolean(System.getProperty(DISABLE_PROPERTY, "true"))
                 && Nd4j.getEnvironment().helpersAllowed();
-        return new Status(build(), oneDnn, oneDnn && enabled);
+        return new Status(build(), linked, used && enabled);
     }
 
     /** The classifier of the loaded libnd4j, from the path JavaCPP extracted it to. */
