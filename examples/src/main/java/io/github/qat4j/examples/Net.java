@@ -7,6 +7,7 @@ import io.github.qat4j.layers.Qat;
 import io.github.qat4j.layers.QatConfig;
 import io.github.qat4j.layers.QuantizationReport;
 import io.github.qat4j.layers.Sensitivity;
+import io.github.qat4j.spark.QatSpark;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -56,6 +57,9 @@ sealed interface Net permits Net.Layers, Net.Graph {
     void exportFloat(InputType input, Path file) throws IOException;
 
     void calibrate(DataSetIterator data, int batches);
+
+    /** {@link QatSpark#observeOnDriver}: the whole observe stage now, before a Spark fit. */
+    void observeOnDriver(DataSetIterator data, int batches);
 
     default Layer[] layers() {
         return model() instanceof MultiLayerNetwork m ? m.getLayers() : ((ComputationGraph) model()).getLayers();
@@ -164,6 +168,11 @@ sealed interface Net permits Net.Layers, Net.Graph {
         public void calibrate(DataSetIterator data, int batches) {
             Qat.calibrate(model, data, batches);
         }
+
+        @Override
+        public void observeOnDriver(DataSetIterator data, int batches) {
+            QatSpark.observeOnDriver(model, data, batches);
+        }
     }
 
     record Graph(ComputationGraph model) implements Net {
@@ -210,6 +219,11 @@ sealed interface Net permits Net.Layers, Net.Graph {
         @Override
         public void calibrate(DataSetIterator data, int batches) {
             Qat.calibrate(model, data, batches);
+        }
+
+        @Override
+        public void observeOnDriver(DataSetIterator data, int batches) {
+            QatSpark.observeOnDriver(model, data, batches);
         }
     }
 }

@@ -5,6 +5,7 @@ import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.layers.QatConfig;
 import io.github.qat4j.layers.QatWeightLayer;
 import io.github.qat4j.layers.QuantizationReport;
+import io.github.qat4j.spark.QatSpark;
 import org.deeplearning4j.nn.api.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -64,10 +65,21 @@ final class Pipeline {
         log.info("{} {}: {} training and {} test images, batch {}, {} batches per epoch; output in {}",
                 work.dataset(), work.model(), train.size(), test.size(), options.batchSize, batches, out.toAbsolutePath());
 
+        try (SparkTraining spark = options.spark() == null ? null
+                : new SparkTraining(options.sparkMaster, options.batchSize, options.averagingFrequency)) {
+            return run(train, test, evaluator, budget, batches, trainData, spark);
+        }
+    }
+
+    /** The stages, with {@code spark} null for a run in this JVM alone. */
+    private int run(ImageSet train, ImageSet test, Evaluator evaluator, EpochBudget budget, long batches,
+                    Supplier<DataSetIterator> trainData, SparkTraining spark) throws IOException {
+        Trainer.EpochFit floatFit = spark != null && options.sparkFloat ? spark : Trainer::inThisJvm;
+        Trainer.EpochFit qatFit = spark != null ? spark : Trainer::inThisJvm;
         Path floatFile = out.resolve("float.zip");
         Checkpoint floatStart = startingPoint(floatFile, options.floatSettings(work.dataset(), work.modelId()),
                 options.epochs, () -> work.floatModel().create(options.seed, options.learningRate, options.epochs * batches));
-        Checkpoint floatDone = new Trainer("float", floatFile, trainData, batches, evaluator, budget)
+        Checkpoint floatDone = new Trainer("float", floatFile, trainData, batches, evaluator, budget, floatFit)
                 .train(floatStart, options.epochs);
         if (floatDone.epochsDone() < options.epochs) {
             return stopped();
@@ -85,10 +97,10 @@ final class Pipeline {
         Checkpoint qatStart = startingPoint(qatFile, qatSettings, options.qatEpochs,
                 () -> prepare(floatDone.net(), config, batches));
         if (qatStart.history().isEmpty()) {
-            qatStart = calibrated(qatStart, train, evaluator);
+            qatStart = calibrated(qatStart, train, evaluator, spark != null);
             qatStart.write(qatFile);
         }
-        Checkpoint qatDone = new Trainer("QAT", qatFile, trainData, batches, evaluator, budget)
+        Checkpoint qatDone = new Trainer("QAT", qatFile, trainData, batches, evaluator, budget, qatFit)
                 .train(qatStart, options.qatEpochs);
         if (qatDone.epochsDone() < options.qatEpochs) {
             return stopped();
@@ -143,14 +155,23 @@ final class Pipeline {
         }
     }
 
-    /** Sets the activation ranges on a few training batches, then records the test accuracy as QAT epoch 0. */
-    private Checkpoint calibrated(Checkpoint prepared, ImageSet train, Evaluator evaluator) {
+    /**
+     * Sets the activation ranges on a few training batches, then records the test accuracy as QAT epoch 0.
+     * For Spark the whole observe stage runs here on the driver ({@link QatSpark#observeOnDriver}: the
+     * workers' observers would be averaged), on as many more batches as it has iterations.
+     */
+    private Checkpoint calibrated(Checkpoint prepared, ImageSet train, Evaluator evaluator, boolean onSpark) {
         long start = System.nanoTime();
-        prepared.net().calibrate(iterator(train), CALIBRATION_BATCHES);
+        int calibration = CALIBRATION_BATCHES + (onSpark ? options.observeIterations : 0);
+        if (onSpark) {
+            prepared.net().observeOnDriver(iterator(train), calibration);
+        } else {
+            prepared.net().calibrate(iterator(train), calibration);
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         double accuracy = evaluator.predict(prepared.net(), "QAT calibrated test").accuracy();
-        log.info(String.format(Locale.ROOT, "QAT network calibrated on %d batches: test accuracy %.2f%%",
-                CALIBRATION_BATCHES, 100 * accuracy));
+        log.info(String.format(Locale.ROOT, "QAT network calibrated on up to %d batches: test accuracy %.2f%%",
+                calibration, 100 * accuracy));
         return new Checkpoint(prepared.net(), prepared.settings(),
                 List.of(new EpochStats(0, Double.NaN, Double.NaN, accuracy, seconds)));
     }

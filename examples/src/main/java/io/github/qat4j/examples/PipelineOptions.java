@@ -75,6 +75,19 @@ final class PipelineOptions {
             description = "QAT iterations during which activation ranges are observed (EMA min/max) before their scales are learned (default: ${DEFAULT-VALUE}).")
     int observeIterations;
 
+    @Option(names = "--spark-master", paramLabel = "URL",
+            description = "Run the QAT fine-tuning on Spark with DL4J's parameter averaging: local[N] for N workers in "
+                    + "this JVM, spark://HOST:PORT for a cluster. Under spark-submit, which sets the master, Spark is used "
+                    + "without this option.")
+    String sparkMaster;
+
+    @Option(names = "--spark-float", description = "On Spark, train the float network there too (default: in this JVM).")
+    boolean sparkFloat;
+
+    @Option(names = "--averaging-frequency", paramLabel = "N", defaultValue = "5",
+            description = "On Spark: batches each worker trains between two parameter averagings (default: ${DEFAULT-VALUE}).")
+    int averagingFrequency;
+
     @Option(names = {"-o", "--output"}, paramLabel = "DIR",
             description = "Output directory: checkpoints, int8 model, results.json, report.html (default: ${DEFAULT-VALUE}).")
     Path output;
@@ -115,6 +128,10 @@ final class PipelineOptions {
         if (sizeBudget != null && sizeBudget <= 0) {
             throw usage("--size-budget must be positive, got " + sizeBudget);
         }
+        positive("--averaging-frequency", averagingFrequency);
+        if (sparkFloat && spark() == null) {
+            throw usage("--spark-float needs --spark-master (or spark-submit)");
+        }
         if (trainSubset != null) {
             positive("--train-subset", trainSubset);
         }
@@ -138,10 +155,21 @@ final class PipelineOptions {
         return config;
     }
 
+    /** The Spark master the training runs on ({@code --spark-master}, or spark-submit's), or null for this JVM. */
+    String spark() {
+        return sparkMaster != null ? sparkMaster : SparkTraining.underSparkSubmit() ? System.getProperty("spark.master")
+                : null;
+    }
+
     /** What the float stage depends on: a float checkpoint is reused only for the same values. */
     String floatSettings(String dataset, String model) {
         return String.format(Locale.ROOT, "dataset=%s model=%s epochs=%d batch=%d lr=%s seed=%d train=%s",
-                dataset, model, epochs, batchSize, learningRate, seed, trainSubset == null ? "all" : trainSubset);
+                dataset, model, epochs, batchSize, learningRate, seed, trainSubset == null ? "all" : trainSubset)
+                + (sparkFloat ? sparkSettings() : "");
+    }
+
+    private String sparkSettings() {
+        return " spark=" + spark() + " averaging=" + averagingFrequency;
     }
 
     /** The data set named in a checkpoint's settings (as {@link #floatSettings} writes them), if they name one. */
@@ -156,7 +184,8 @@ final class PipelineOptions {
                 " qat-epochs=%d qat-lr=%s w=%d a=%d layer-bits=%s per-tensor=%s skip=%s observe=%d size-budget=%s",
                 qatEpochs, qatLearningRate, weightBits, activationBits, new TreeMap<>(layerBits),
                 perTensor.stream().sorted().toList(), skip.stream().sorted().toList(), observeIterations,
-                sizeBudget == null ? "none" : sizeBudget);
+                sizeBudget == null ? "none" : sizeBudget)
+                + (spark() != null ? sparkSettings() : "");
     }
 
     private void positive(String name, int value) {

@@ -37,19 +37,28 @@ final class Trainer {
     private final long batchesPerEpoch;
     private final Evaluator evaluator;
     private final EpochBudget budget;
+    private final EpochFit fit;
+
+    /** One epoch of training: every batch of {@code data}, under a progress bar named {@code task}. */
+    interface EpochFit {
+        /** @return the epoch's mean training loss and running training accuracy (NaN where not measured) */
+        EpochStats fit(Net net, DataSetIterator data, int epoch, long batches, String task);
+    }
 
     /**
+     * @param fit how an epoch is trained: {@link #inThisJvm} or on Spark
      * @param trainData a fresh iterator positioned at epoch 0 each call; epoch {@code e} is what it gives
      *     after {@code e} resets, so a resumed run sees the same batches as an uninterrupted one
      */
     Trainer(String stage, Path checkpointFile, Supplier<DataSetIterator> trainData, long batchesPerEpoch,
-            Evaluator evaluator, EpochBudget budget) {
+            Evaluator evaluator, EpochBudget budget, EpochFit fit) {
         this.stage = stage;
         this.checkpointFile = checkpointFile;
         this.trainData = trainData;
         this.batchesPerEpoch = batchesPerEpoch;
         this.evaluator = evaluator;
         this.budget = budget;
+        this.fit = fit;
     }
 
     /**
@@ -66,7 +75,8 @@ final class Trainer {
         List<EpochStats> history = new ArrayList<>(from.history());
         for (int epoch = from.epochsDone() + 1; epoch <= epochs && budget.take(); epoch++) {
             long start = System.nanoTime();
-            EpochStats partial = trainEpoch(current.net(), data, epoch, epochs);
+            EpochStats partial = fit.fit(current.net(), data, epoch, batchesPerEpoch,
+                    String.format(Locale.ROOT, "%s epoch %d/%d", stage, epoch, epochs));
             double seconds = (System.nanoTime() - start) / 1e9;
             double testAccuracy = evaluator.predict(current.net(), stage + " test " + epoch + "/" + epochs).accuracy();
             EpochStats stats = new EpochStats(epoch, partial.trainLoss(), partial.trainAccuracy(), testAccuracy, seconds);
@@ -80,19 +90,13 @@ final class Trainer {
         return current;
     }
 
-    private EpochStats trainEpoch(Net net, DataSetIterator data, int epoch, int epochs) {
+    /** {@link EpochFit} batch by batch in this JVM. */
+    static EpochStats inThisJvm(Net net, DataSetIterator data, int epoch, long batches, String task) {
         double lossSum = 0;
         int lossCount = 0;
         long correct = 0;
         long seen = 0;
-        try (ProgressBar bar = new ProgressBarBuilder()
-                .setTaskName(String.format(Locale.ROOT, "%s epoch %d/%d", stage, epoch, epochs))
-                .setInitialMax(batchesPerEpoch)
-                .setUnit(" batches", 1)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(500)
-                .setMaxRenderedLength(120)
-                .build()) {
+        try (ProgressBar bar = progressBar(task, batches)) {
             for (int b = 0; data.hasNext(); b++) {
                 DataSet batch = data.next();
                 if (b % ACCURACY_EVERY == 0) {
@@ -104,8 +108,7 @@ final class Trainer {
                 net.fit(batch);
                 double loss = net.score();
                 if (!Double.isFinite(loss)) {
-                    throw new IllegalStateException(stage + " training diverged at epoch " + epoch + ", batch " + (b + 1)
-                            + " (loss " + loss + "); lower the learning rate");
+                    throw diverged(task, "batch " + (b + 1), loss);
                 }
                 lossSum += loss;
                 lossCount++;
@@ -116,5 +119,21 @@ final class Trainer {
         }
         return new EpochStats(epoch, lossSum / Math.max(1, lossCount), seen == 0 ? Double.NaN : (double) correct / seen,
                 Double.NaN, 0);
+    }
+
+    static ProgressBar progressBar(String task, long batches) {
+        return new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(batches)
+                .setUnit(" batches", 1)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(500)
+                .setMaxRenderedLength(120)
+                .build();
+    }
+
+    static IllegalStateException diverged(String task, String where, double loss) {
+        return new IllegalStateException(task + ": training diverged at " + where + " (loss " + loss
+                + "); lower the learning rate");
     }
 }

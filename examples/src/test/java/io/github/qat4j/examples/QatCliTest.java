@@ -219,6 +219,24 @@ class QatCliTest {
         assertFalse(wrongFormat.err.contains("\tat "), wrongFormat.err);
     }
 
+    /**
+     * The QAT fine-tuning on a local[2] Spark context: the observe stage on the driver, parameter
+     * averaging on the workers, and the driver's network exported and checked like a single-JVM run's.
+     */
+    @Test
+    void mnistQatFineTuningOnSparkExportsAnAgreeingInt8Model(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("spark");
+        Run r = run(args(out, "--spark-master", "local[2]", "--averaging-frequency", "2"));
+        assertEquals(0, r.code, r.err);
+        assertTrue(Checkpoint.read(out.resolve("qat.zip")).orElseThrow().settings()
+                .endsWith(" spark=local[2] averaging=2"), "a Spark run's checkpoint is not reused for a single-JVM run");
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        double qatAccuracy = json.at("/qat/accuracy").asDouble();
+        assertTrue(qatAccuracy > 0.5 && qatAccuracy <= 1, "QAT accuracy " + qatAccuracy);
+        assertTrue(json.has("int8"), json.toString());
+        assertTrue(json.at("/int8/agreement_with_qat").asDouble() >= 0.99, json.at("/int8").toString());
+    }
+
     @Test
     void mnistSizeBudgetChoosesWidthsThatFitAndRecordsTheSensitivities(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
@@ -256,6 +274,8 @@ class QatCliTest {
                 List.of("mnist", "--activation-bits", "1"),
                 List.of("mnist", "--epochs", "two"),
                 List.of("mnist", "--batch-size", "0"),
+                List.of("mnist", "--spark-float"),
+                List.of("mnist", "--spark-master", "local[2]", "--averaging-frequency", "0"),
                 List.of("mnist", "--layer-bits", "conv1=12"),
                 List.of("mnist", "--size-budget", "0"),
                 List.of("mnist", "--no-such-option"),
