@@ -48,8 +48,13 @@ final class InspectCommand implements Callable<Integer> {
         TensorQuantization q = m.inputQuantization();
         long fileBytes = Files.size(model);
         out.printf(Locale.ROOT, "%s: %s%n", model, Report.bytes(fileBytes));
-        out.printf(Locale.ROOT, "input  %s, %d bits, scale %.6g, zero point %d%n", Arrays.toString(m.inputShape()),
-                q.bits(), q.scale(), q.zeroPoint());
+        if (q == null) {
+            out.printf(Locale.ROOT, "input  %s, dynamic: quantized per image at run time%n",
+                    Arrays.toString(m.inputShape()));
+        } else {
+            out.printf(Locale.ROOT, "input  %s, %d bits, scale %.6g, zero point %d%n", Arrays.toString(m.inputShape()),
+                    q.bits(), q.scale(), q.zeroPoint());
+        }
         List<OpInfo> ops = m.ops();
         List<String[]> rows = new ArrayList<>();
         rows.add(HEADER);

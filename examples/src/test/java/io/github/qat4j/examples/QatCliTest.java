@@ -271,6 +271,10 @@ class QatCliTest {
         Int8Model model = Int8Model.load(out.resolve("model.q8"));
         assertEquals(3, model.ops().stream().filter(op -> op.kind() == OpInfo.Kind.DYNAMIC_DENSE).count());
         assertEquals(json.at("/int8/model_bytes").asLong(), Files.size(out.resolve("model.q8")));
+        Run inspect = run(List.of("inspect", out.resolve("model.q8").toString()));
+        assertEquals(0, inspect.code, inspect.err);
+        assertTrue(inspect.out.contains("dynamic: quantized per image") && inspect.out.contains("dynamic dense"),
+                inspect.out);
 
         Path lenet = dir.resolve("lenet.zip");
         ModelSerializer.writeModel(Models.lenet(7, new Adam(1e-3)), lenet.toFile(), false);
