@@ -275,6 +275,11 @@ class QatCliTest {
         assertEquals(0, inspect.code, inspect.err);
         assertTrue(inspect.out.contains("dynamic: quantized per image") && inspect.out.contains("dynamic dense"),
                 inspect.out);
+        // the hidden layers' outputs are dynamic tensors, the last one's float
+        assertTrue(inspect.out.lines().anyMatch(l -> l.matches("\\s*1  fc1 +dynamic dense .* dynamic +relu .*")),
+                inspect.out);
+        assertTrue(inspect.out.lines().anyMatch(l -> l.matches("\\s*3  output +dynamic dense .* float +none .*")),
+                inspect.out);
 
         Path lenet = dir.resolve("lenet.zip");
         ModelSerializer.writeModel(Models.lenet(7, new Adam(1e-3)), lenet.toFile(), false);
