@@ -31,6 +31,11 @@ record Graph(TensorInfo input, List<Op> ops, boolean softmax, List<TensorInfo> t
       }
       tensors.add(inferNext(tensors, ops.get(i), i, ops.size()));
     }
+    Op last = ops.get(ops.size() - 1);
+    if (tensors.get(ops.size()).dynamic() && !(last instanceof Op.DynamicDense)) {
+      throw new IllegalArgumentException("op " + (ops.size() - 1) + " '" + last.name() + "': a dynamic tensor is "
+          + "the model output only from a dynamic dense op, whose float values it is");
+    }
     return List.copyOf(tensors);
   }
 

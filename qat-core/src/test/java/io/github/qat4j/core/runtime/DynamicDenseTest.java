@@ -180,6 +180,10 @@ class DynamicDenseTest {
     e = assertThrows(IllegalArgumentException.class, () -> Int8Model.dynamicBuilder(new int[] {4}, 8)
         .dynamicDense("fc", new byte[8], 2, 8, new float[] {1f}, new float[] {Float.NaN, 0f}, Activation.NONE, 8));
     assertTrue(e.getMessage().contains("bias 0"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Int8Model.dynamicBuilder(new int[] {4}, 8)
+        .dynamicDense("fc", new byte[8], 2, 8, new float[] {1f}, null, Activation.NONE, 8).reshape("last", 2)
+        .build());
+    assertTrue(e.getMessage().contains("'last'") && e.getMessage().contains("dynamic dense"), e.getMessage());
 
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     model.write(bytes);
