@@ -48,8 +48,13 @@ final class InspectCommand implements Callable<Integer> {
         TensorQuantization q = m.inputQuantization();
         long fileBytes = Files.size(model);
         out.printf(Locale.ROOT, "%s: %s%n", model, Report.bytes(fileBytes));
-        out.printf(Locale.ROOT, "input  %s, %d bits, scale %.6g, zero point %d%n", Arrays.toString(m.inputShape()),
-                q.bits(), q.scale(), q.zeroPoint());
+        if (q == null) {
+            out.printf(Locale.ROOT, "input  %s, dynamic: quantized per image at run time%n",
+                    Arrays.toString(m.inputShape()));
+        } else {
+            out.printf(Locale.ROOT, "input  %s, %d bits, scale %.6g, zero point %d%n", Arrays.toString(m.inputShape()),
+                    q.bits(), q.scale(), q.zeroPoint());
+        }
         List<OpInfo> ops = m.ops();
         List<String[]> rows = new ArrayList<>();
         rows.add(HEADER);
@@ -58,7 +63,7 @@ final class InspectCommand implements Callable<Integer> {
         long opBytes = 0;
         for (int i = 0; i < ops.size(); i++) {
             OpInfo op = ops.get(i);
-            rows.add(row(i, op));
+            rows.add(row(i, op, i == ops.size() - 1));
             weights += op.weights() == null ? 0 : op.weights().count();
             macs += op.macs();
             opBytes += op.fileBytes();
@@ -72,7 +77,7 @@ final class InspectCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String[] row(int index, OpInfo op) {
+    private static String[] row(int index, OpInfo op, boolean last) {
         OpInfo.Weights w = op.weights();
         TensorQuantization q = op.outputQuantization();
         String scales = w == null ? "" : w.minScale() == w.maxScale() ? number(w.minScale())
@@ -86,7 +91,7 @@ final class InspectCommand implements Callable<Integer> {
                 w == null ? "" : String.format(Locale.ROOT, "%,d", w.count()),
                 w == null ? "" : String.valueOf(w.bits()),
                 scales,
-                q == null ? "float" : String.valueOf(q.bits()),
+                q != null ? String.valueOf(q.bits()) : last ? "float" : "dynamic",
                 q == null ? "" : number(q.scale()),
                 q == null ? "" : String.valueOf(q.zeroPoint()),
                 op.activation() == null ? "" : op.activation().name().toLowerCase(Locale.ROOT),

@@ -2,18 +2,28 @@ package io.github.qat4j.examples;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code qat mnist}: LeNet-5 on MNIST, float then QAT then int8, with a report. */
+/** {@code qat mnist}: LeNet-5 (or an MLP) on MNIST, float then QAT then int8, with a report. */
 @Command(name = "mnist", mixinStandardHelpOptions = true, sortOptions = false,
         defaultValueProvider = MnistCommand.Defaults.class,
         description = {"Train LeNet-5 on MNIST (or reuse the float checkpoint in the output directory), "
                 + "prepare it for quantization-aware training, fine-tune it, export the int8 model and evaluate "
                 + "it with the runtime alone; write results.json and report.html.",
-                "Layer names, for --layer-bits, --per-tensor and --skip: conv1, conv2, dense, output."})
+                "Layer names, for --layer-bits, --per-tensor and --skip: conv1, conv2, dense, output "
+                + "(--model mlp: fc1, fc2, output)."})
 final class MnistCommand implements Callable<Integer> {
+    enum Model {
+        lenet5, mlp
+    }
+
+    @Option(names = {"-m", "--model"}, defaultValue = "lenet5",
+            description = "lenet5 or mlp (LeNet-300-100, all dense) (default: ${DEFAULT-VALUE}).")
+    Model model;
+
     @Mixin
     PipelineOptions options;
 
@@ -28,9 +38,11 @@ final class MnistCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         options.validate();
         DatasetChoice dataset = DatasetChoice.mnist;
-        Workload work = new Workload(dataset.name(), "lenet5", "lenet5", dataset.load(options.dataDir),
+        Workload work = new Workload(dataset.name(), model.name(), model.name(), dataset.load(options.dataDir),
                 dataset.normalization(), Workload.Augmentation.SHIFT,
-                (seed, lr, iterations) -> Net.of(Models.lenet(seed, Updaters.adamLinearDecay(lr, iterations))),
+                (seed, lr, iterations) -> Net.of(model == Model.mlp
+                        ? Models.mlp(seed, Updaters.adamLinearDecay(lr, iterations))
+                        : Models.lenet(seed, Updaters.adamLinearDecay(lr, iterations))),
                 Updaters::adamLinearDecay);
         return new Pipeline(work, options).run();
     }

@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -35,17 +36,35 @@ public final class Models {
      * Takes {@code [batch, 1, 28, 28]}.
      */
     public static MultiLayerNetwork lenet(long seed, IUpdater updater) {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+        return mnist(seed, updater,
+                new ConvolutionLayer.Builder(5, 5).name("conv1").nIn(1).nOut(20).activation(Activation.RELU).build(),
+                new SubsamplingLayer.Builder(PoolingType.MAX).name("pool1").kernelSize(2, 2).stride(2, 2).build(),
+                new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(50).activation(Activation.RELU).build(),
+                new SubsamplingLayer.Builder(PoolingType.MAX).name("pool2").kernelSize(2, 2).stride(2, 2).build(),
+                new DenseLayer.Builder().name("dense").activation(Activation.RELU).nOut(500).build());
+    }
+
+    /**
+     * LeNet-300-100 (LeCun et al. 1998): dense 300 and 100 with ReLU, softmax 10, on the flattened
+     * {@code [batch, 1, 28, 28]} image. The MLP that dynamic quantization is for: every layer dense.
+     */
+    public static MultiLayerNetwork mlp(long seed, IUpdater updater) {
+        return mnist(seed, updater,
+                new DenseLayer.Builder().name("fc1").activation(Activation.RELU).nOut(300).build(),
+                new DenseLayer.Builder().name("fc2").activation(Activation.RELU).nOut(100).build());
+    }
+
+    /** {@code hidden} layers and a softmax over 10 classes ("output"), for {@code [batch, 1, 28, 28]}. */
+    private static MultiLayerNetwork mnist(long seed, IUpdater updater, Layer... hidden) {
+        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .weightInit(WeightInit.XAVIER)
                 .updater(updater)
-                .list()
-                .layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nIn(1).nOut(20)
-                        .activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).name("pool1").kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(50).activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).name("pool2").kernelSize(2, 2).stride(2, 2).build())
-                .layer(new DenseLayer.Builder().name("dense").activation(Activation.RELU).nOut(500).build())
+                .list();
+        for (Layer layer : hidden) {
+            list.layer(layer);
+        }
+        MultiLayerNetwork net = new MultiLayerNetwork(list
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD).name("output")
                         .nOut(10).activation(Activation.SOFTMAX).build())
                 .setInputType(InputType.convolutional(28, 28, 1))

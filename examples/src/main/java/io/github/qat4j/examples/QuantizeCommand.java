@@ -24,7 +24,10 @@ import java.util.concurrent.Callable;
                 "Images come as IDX (two files: images, labels), CIFAR-style binary (label byte + pixels per record) "
                 + "or CSV (label, then pixels 0..255 in CHW order, per line). They are normalized as the network "
                 + "was trained: --normalization unit (pixel / 255, the default) or --mean/--std per channel.",
-                "--epochs N first trains the float network N more epochs, at --lr with its own updater kind."})
+                "--epochs N first trains the float network N more epochs, at --lr with its own updater kind.",
+                "--dynamic instead exports the float network (dense layers) with dynamic quantization: int8 weights, "
+                + "activation scales computed per image at run time, no calibration, no training; --train is then "
+                + "not needed."})
 final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL", description = "The float network, a ModelSerializer zip.")
     Path model;
@@ -32,8 +35,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"-f", "--format"}, required = true, description = "idx, cifar or csv.")
     ImageFiles format;
 
-    @Option(names = "--train", required = true, split = ",", paramLabel = "FILE",
-            description = "Calibration and fine-tuning images (idx: images,labels).")
+    @Option(names = "--train", split = ",", paramLabel = "FILE",
+            description = "Calibration and fine-tuning images (idx: images,labels); required without --dynamic.")
     List<Path> train;
 
     @Option(names = "--test", required = true, split = ",", paramLabel = "FILE",
@@ -49,6 +52,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--std", split = ",", paramLabel = "S", description = "Per-channel standard deviation in [0, 1] units.")
     double[] std;
 
+    @Option(names = "--dynamic", description = "Dynamic quantization of the float network (PyTorch's quantize_dynamic).")
+    boolean dynamic;
+
     @Mixin
     PipelineOptions options;
 
@@ -62,6 +68,12 @@ final class QuantizeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         options.validate();
+        if (train == null && !dynamic) {
+            throw options.usage("--train is required (except with --dynamic)");
+        }
+        if (dynamic && options.epochs > 0) {
+            throw options.usage("--dynamic quantizes the network as it is; --epochs does not apply");
+        }
         if (!Files.isRegularFile(model)) {
             throw options.usage("no model file " + model);
         }
@@ -71,17 +83,22 @@ final class QuantizeCommand implements Callable<Integer> {
         if ((mean == null) != (std == null)) {
             throw options.usage("--mean and --std go together");
         }
-        for (List<Path> files : List.of(train, test)) {
+        for (List<Path> files : dynamic ? List.of(test) : List.of(train, test)) {
             for (Path f : files) {
                 if (!Files.isRegularFile(f)) {
                     throw options.usage("no data file " + f);
                 }
             }
         }
-        ImageSet trainImages = format.read(train, shape);
         ImageSet testImages = format.read(test, shape);
         Normalization normalization = mean == null ? Normalization.unitRange() : Normalization.standardize(mean, std);
         Net net = Net.load(model);
+        if (dynamic) {
+            ImageSet evaluated = options.testSubset == null ? testImages
+                    : testImages.first(Math.min(options.testSubset, testImages.size()));
+            return DynamicRun.run(net, model.getFileName().toString(), evaluated, normalization, options.output);
+        }
+        ImageSet trainImages = format.read(train, shape);
         String modelId = model.toAbsolutePath() + " " + Files.size(model) + " bytes, modified "
                 + Files.getLastModifiedTime(model);
         Workload work = new Workload("custom", model.getFileName().toString(), modelId,

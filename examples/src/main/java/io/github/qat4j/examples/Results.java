@@ -136,7 +136,7 @@ record Results(String dataset, String model, int weightBits, int activationBits,
     }
 
     /** JSON has no NaN or infinity: an undefined number (no test image, a noise-free layer) is null. */
-    private static void number(ObjectNode node, String key, double value) {
+    static void number(ObjectNode node, String key, double value) {
         if (Double.isFinite(value)) {
             node.put(key, value);
         } else {
@@ -145,8 +145,13 @@ record Results(String dataset, String model, int weightBits, int activationBits,
     }
 
     void writeJson(Path file) throws IOException {
+        writeJson(file, toJson());
+    }
+
+    /** Writes {@code json} indented to a temporary file renamed over {@code file}. */
+    static void writeJson(Path file, ObjectNode json) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), toJson());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), json);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

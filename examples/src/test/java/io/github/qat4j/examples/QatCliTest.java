@@ -268,6 +268,47 @@ class QatCliTest {
     }
 
     @Test
+    void quantizeDynamicTakesAFloatMlpWithoutTrainingImages(@TempDir Path dir) throws Exception {
+        Path trained = dir.resolve("mlp");
+        Run train = run(List.of("mnist", "--model", "mlp", "--output", trained.toString(), "--train-subset", "2000",
+                "--test-subset", "200", "--batch-size", "50", "--lr", "0.002", "--epochs", "1", "--qat-epochs", "0"));
+        assertEquals(0, train.code, train.err);
+        Path mnist = DatasetInstaller.mnist().install();
+        String test = mnist.resolve("t10k-images-idx3-ubyte") + "," + mnist.resolve("t10k-labels-idx1-ubyte");
+        Path out = dir.resolve("dynamic");
+        Run r = run(List.of("quantize", trained.resolve("float.zip").toString(), "--dynamic", "--format", "idx",
+                "--test", test, "--test-subset", "500", "--output", out.toString()));
+        assertEquals(0, r.code, r.err);
+        JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals("dynamic", json.get("quantization").asText());
+        assertEquals(500, json.get("test_images").asInt());
+        double floatAccuracy = json.at("/float/accuracy").asDouble();
+        assertTrue(floatAccuracy > 0.7, "float accuracy " + floatAccuracy);
+        assertTrue(json.at("/int8/agreement_with_float").asDouble() >= 0.98, json.toString());
+        assertEquals(floatAccuracy, json.at("/int8/accuracy").asDouble(), 0.02);
+        Int8Model model = Int8Model.load(out.resolve("model.q8"));
+        assertEquals(3, model.ops().stream().filter(op -> op.kind() == OpInfo.Kind.DYNAMIC_DENSE).count());
+        assertEquals(json.at("/int8/model_bytes").asLong(), Files.size(out.resolve("model.q8")));
+        Run inspect = run(List.of("inspect", out.resolve("model.q8").toString()));
+        assertEquals(0, inspect.code, inspect.err);
+        assertTrue(inspect.out.contains("dynamic: quantized per image") && inspect.out.contains("dynamic dense"),
+                inspect.out);
+        // the hidden layers' outputs are dynamic tensors, the last one's float
+        assertTrue(inspect.out.lines().anyMatch(l -> l.matches("\\s*1  fc1 +dynamic dense .* dynamic +relu .*")),
+                inspect.out);
+        assertTrue(inspect.out.lines().anyMatch(l -> l.matches("\\s*3  output +dynamic dense .* float +none .*")),
+                inspect.out);
+
+        Path lenet = dir.resolve("lenet.zip");
+        ModelSerializer.writeModel(Models.lenet(7, new Adam(1e-3)), lenet.toFile(), false);
+        Run conv = run(List.of("quantize", lenet.toString(), "--dynamic", "--format", "idx", "--test", test,
+                "--output", dir.resolve("conv").toString()));
+        assertEquals(QatCli.FAILED, conv.code);
+        assertTrue(conv.err.contains("'conv1'") && conv.err.contains("ConvolutionLayer"), conv.err);
+        assertFalse(conv.err.contains("\tat "), conv.err);
+    }
+
+    @Test
     void badArgumentsAreUsageErrors() {
         for (List<String> args : List.of(
                 List.of("mnist", "--weight-bits", "9"),
@@ -281,6 +322,8 @@ class QatCliTest {
                 List.of("mnist", "--no-such-option"),
                 List.of("cifar10", "--model", "resnet99"),
                 List.of("quantize", "missing.zip", "--format", "idx", "--train", "a", "--test", "b"),
+                List.of("quantize", "missing.zip", "--format", "idx", "--test", "b"),
+                List.of("quantize", "missing.zip", "--dynamic", "--epochs", "1", "--format", "idx", "--test", "b"),
                 List.of("eval", "missing.q8", "--dataset", "mnist"),
                 List.of("eval", "missing.q8"),
                 List.of("inspect"),

@@ -260,14 +260,11 @@ public final class Int8Exporter {
         }
 
         private static Activation activation(Node n, IActivation a) {
-            if (a instanceof ActivationIdentity) {
-                return Activation.NONE;
-            } else if (a instanceof ActivationReLU) {
-                return Activation.RELU;
-            } else if (a instanceof ActivationReLU6) {
-                return Activation.RELU6;
+            Activation r = runtimeActivation(a);
+            if (r == null) {
+                throw unsupported(n, "activation " + a + " cannot be fused into an int8 clamp (identity, ReLU, ReLU6)");
             }
-            throw unsupported(n, "activation " + a + " cannot be fused into an int8 clamp (identity, ReLU, ReLU6)");
+            return r;
         }
 
         private static IllegalArgumentException unsupported(Node n, String why) {
@@ -331,7 +328,19 @@ public final class Int8Exporter {
         return t;
     }
 
-    private static int[] shape(InputType t) {
+    /** The runtime's form of a DL4J activation, or null for one it has none of (identity, ReLU, ReLU6). */
+    static Activation runtimeActivation(IActivation a) {
+        if (a instanceof ActivationIdentity) {
+            return Activation.NONE;
+        } else if (a instanceof ActivationReLU) {
+            return Activation.RELU;
+        } else if (a instanceof ActivationReLU6) {
+            return Activation.RELU6;
+        }
+        return null;
+    }
+
+    static int[] shape(InputType t) {
         if (t instanceof InputType.InputTypeConvolutional) {
             var c = (InputType.InputTypeConvolutional) t;
             return new int[] {(int) c.getChannels(), (int) c.getHeight(), (int) c.getWidth()};

@@ -51,6 +51,7 @@ final class Executor {
   private final int maxPaddedBytes;
   /** The per-thread tile arena, sized for the largest tile of any convolution of this graph. */
   private final ThreadLocal<Tile> tiles = ThreadLocal.withInitial(Tile::new);
+  private final int maxDynamicN;
 
   /** Per-thread buffers for up to {@code images} inputs at a time; never resized. */
   static final class Scratch {
@@ -61,6 +62,11 @@ final class Executor {
     final byte[] padded;
     /** A dequantizing last op's int32 outputs, {@code images} rows of the output's size. */
     final int[] outputAcc;
+    /** Per tensor, the run-time scale and zero point of each image of a dynamic tensor (else null). */
+    final float[][] dynamicScale;
+    final int[][] dynamicZero;
+    /** The float outputs of a dynamic dense op before they are quantized (the logits when it is last). */
+    final float[] real;
 
     private Scratch(Executor e, int images) {
       this.images = images;
@@ -70,7 +76,17 @@ final class Executor {
       }
       acc = new int[Math.max(e.maxDepthwiseAcc, e.maxDenseN * images)];
       padded = new byte[e.maxPaddedBytes > 0 ? e.maxPaddedBytes + Int8Kernels.ROW_SLACK : 0];
-      outputAcc = new int[e.outputScale != null ? e.outputSize * images : 0];
+      outputAcc = new int[e.graph.output().quantization() == null ? e.outputSize * images : 0];
+      List<TensorInfo> tensors = e.graph.tensors();
+      dynamicScale = new float[tensors.size()][];
+      dynamicZero = new int[tensors.size()][];
+      for (int t = 0; t < tensors.size(); t++) {
+        if (tensors.get(t).dynamic()) {
+          dynamicScale[t] = new float[images];
+          dynamicZero[t] = new int[images];
+        }
+      }
+      real = new float[e.maxDynamicN * images];
     }
   }
 
@@ -107,6 +123,7 @@ final class Executor {
     int colsBytes = 0;
     int accInts = 0;
     int paddedBytes = 0;
+    long dynamicN = 0;
     for (int i = 0; i < ops.size(); i++) {
       TensorInfo out = tensors.get(i + 1);
       if (ops.get(i) instanceof Op.Conv2D c && c.depthwise()) {
@@ -128,18 +145,22 @@ final class Executor {
         }
       } else if (ops.get(i) instanceof Op.Dense) {
         denseN = Math.max(denseN, out.size());
+      } else if (ops.get(i) instanceof Op.DynamicDense) {
+        denseN = Math.max(denseN, out.size());
+        dynamicN = Math.max(dynamicN, out.size());
       }
     }
     tileColsBytes = colsBytes;
     tileAccInts = accInts;
     maxPaddedBytes = paddedBytes;
     outputSize = graph.output().size();
-    outputScale = graph.output().quantization() == null
+    outputScale = graph.output().logits()
         ? dequantizationScales(ops.get(ops.size() - 1), graph.output()) : null;
-    perImage += 4 * (denseN + outputSize);
+    perImage += 4 * (denseN + dynamicN + outputSize);
     chunk = (int) Math.max(1, Math.min(MAX_CHUNK, (CHUNK_BUDGET - 4 * depthwiseAcc) / perImage));
     maxDepthwiseAcc = (int) depthwiseAcc;
     maxDenseN = (int) denseN;
+    maxDynamicN = (int) dynamicN;
     steps = new Step[ops.size()];
     for (int i = 0; i < steps.length; i++) {
       steps[i] = compile(ops.get(i), tensors, i);
@@ -354,6 +375,14 @@ final class Executor {
         stage.apply(s, s.acc, 0, n, images, n, false, s.slots[dst], 0, n);
       };
     }
+    if (op instanceof Op.DynamicDense d) {
+      DynamicQuantization.Dense dense = new DynamicQuantization.Dense(d, kernels);
+      boolean last = index == graph.ops().size() - 1;
+      int t = in[0];
+      return (s, images, intraOp) -> dense.run(images, s.slots[src], s.dynamicScale[t], s.dynamicZero[t],
+          last ? s.outputAcc : s.acc, s.real, last ? null : s.slots[dst], s.dynamicScale[index + 1],
+          s.dynamicZero[index + 1]);
+    }
     if (op instanceof Op.Conv2D c) {
       ConvGeometry g = c.geometry(x.dim(1), x.dim(2));
       int pixels = g.outPlane();
@@ -418,6 +447,14 @@ final class Executor {
           a.quantization().zeroPoint() - 128, a.outputMultiplier(), a.outputShift(),
           a.quantizedActivationMin() - 128, a.quantizedActivationMax() - 128);
       return (s, images, intraOp) -> kernels.add(s.slots[src], 0, s.slots[src2], 0, images * outSize, params, s.slots[dst], 0);
+    }
+    if (x.dynamic()) {
+      int t = in[0];
+      return (s, images, intraOp) -> {
+        System.arraycopy(s.slots[src], 0, s.slots[dst], 0, images * outSize);
+        System.arraycopy(s.dynamicScale[t], 0, s.dynamicScale[index + 1], 0, images);
+        System.arraycopy(s.dynamicZero[t], 0, s.dynamicZero[index + 1], 0, images);
+      };
     }
     return (s, images, intraOp) -> System.arraycopy(s.slots[src], 0, s.slots[dst], 0, images * outSize);
   }
@@ -484,14 +521,24 @@ final class Executor {
     return scales;
   }
 
-  /** The float logits of the last run's {@code images} inputs of a dequantizing last op, into {@code out}. */
+  /**
+   * The float logits of the last run's {@code images} inputs of a float-output last op (dequantizing
+   * or dynamic), into {@code out}.
+   */
   void dequantize(Scratch s, int images, float[] out, int offset) {
+    if (outputScale == null) {
+      System.arraycopy(s.real, 0, out, offset, images * outputSize);
+      return;
+    }
     for (int i = 0; i < images * outputSize; i++) {
       out[offset + i] = s.outputAcc[i] * outputScale[i % outputSize];
     }
   }
 
-  /** The int32 accumulators of a dequantizing last op for image 0 of the last run, in NCHW order. */
+  /**
+   * The int32 accumulators of a float-output last op (dequantizing or dynamic) for image 0 of the
+   * last run, in NCHW order.
+   */
   int[] lastAccumulators(Scratch s) {
     return Arrays.copyOf(s.outputAcc, outputSize);
   }

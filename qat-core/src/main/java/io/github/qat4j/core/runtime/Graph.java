@@ -16,8 +16,8 @@ record Graph(TensorInfo input, List<Op> ops, boolean softmax, List<TensorInfo> t
   }
 
   private static List<TensorInfo> infer(TensorInfo input, List<Op> ops) {
-    if (input.quantization() == null) {
-      throw new IllegalArgumentException("the model input needs a quantization");
+    if (input.logits()) {
+      throw new IllegalArgumentException("the model input needs a quantization, static or dynamic");
     }
     if (ops.isEmpty()) {
       throw new IllegalArgumentException("a model needs at least one op");
@@ -31,6 +31,11 @@ record Graph(TensorInfo input, List<Op> ops, boolean softmax, List<TensorInfo> t
       }
       tensors.add(inferNext(tensors, ops.get(i), i, ops.size()));
     }
+    Op last = ops.get(ops.size() - 1);
+    if (tensors.get(ops.size()).dynamic() && !(last instanceof Op.DynamicDense)) {
+      throw new IllegalArgumentException("op " + (ops.size() - 1) + " '" + last.name() + "': a dynamic tensor is "
+          + "the model output only from a dynamic dense op, whose float values it is");
+    }
     return List.copyOf(tensors);
   }
 
@@ -38,7 +43,7 @@ record Graph(TensorInfo input, List<Op> ops, boolean softmax, List<TensorInfo> t
   static TensorInfo inferNext(List<TensorInfo> tensors, Op op, int index, int count) {
     try {
       TensorInfo out = op.infer(tensors);
-      if (out.quantization() == null && index != count - 1) {
+      if (out.logits() && index != count - 1) {
         throw new IllegalArgumentException("only the last op may output float logits");
       }
       return out;

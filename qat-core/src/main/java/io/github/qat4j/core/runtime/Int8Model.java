@@ -88,6 +88,14 @@ public final class Int8Model {
   }
 
   /**
+   * A builder for a model whose input is dynamic: each image is quantized to {@code bits} with the
+   * scale and zero point of its own range, at run time ({@link Int8ModelBuilder#dynamicDense}).
+   */
+  public static Int8ModelBuilder dynamicBuilder(int[] inputShape, int bits) {
+    return new Int8ModelBuilder(TensorInfo.dynamic(inputShape, bits));
+  }
+
+  /**
    * This model on the scalar reference kernels, for comparing them with the Vector API ones in one
    * JVM: the same graph, the same outputs bit for bit, more slowly.
    */
@@ -118,6 +126,7 @@ public final class Int8Model {
     return graph.input().shape();
   }
 
+  /** The input's quantization, or null for a dynamic input ({@link #dynamicBuilder}). */
   public TensorQuantization inputQuantization() {
     return graph.input().quantization();
   }
@@ -164,7 +173,7 @@ public final class Int8Model {
       }
       checkFinite(batch[b], 0, size, "batch[" + b + "]");
     }
-    float[] flat = run(batch.length, (b, dst, offset) -> quantize(batch[b], 0, dst, offset));
+    float[] flat = run(batch.length, (b, s, image) -> quantize(batch[b], 0, s, image));
     float[][] out = new float[batch.length][];
     int outSize = graph.output().size();
     for (int b = 0; b < batch.length; b++) {
@@ -178,7 +187,7 @@ public final class Int8Model {
     int size = graph.input().size();
     checkLength(inputs.length, count, size);
     checkFinite(inputs, 0, inputs.length, "input");
-    return run(count, (b, dst, offset) -> quantize(inputs, b * size, dst, offset));
+    return run(count, (b, s, image) -> quantize(inputs, b * size, s, image));
   }
 
   /** Like {@link #predict(float[])} for an input already quantized to uint8 with {@link #inputQuantization()}. */
@@ -188,6 +197,10 @@ public final class Int8Model {
 
   /** {@code count} uint8 inputs one after another. */
   public float[] predictUint8(byte[] inputs, int count) {
+    if (graph.input().dynamic()) {
+      throw new IllegalArgumentException("the model input is dynamic: it has no fixed uint8 quantization, "
+          + "use predict(float[])");
+    }
     int size = graph.input().size();
     checkLength(inputs.length, count, size);
     int qmax = graph.input().quantization().qmax();
@@ -197,9 +210,10 @@ public final class Int8Model {
             + " of the " + graph.input().quantization().bits() + "-bit input" + where(i % size));
       }
     }
-    return run(count, (b, dst, offset) -> {
+    return run(count, (b, s, image) -> {
+      byte[] dst = executor.tensor(s, 0);
       for (int i = 0; i < size; i++) {
-        dst[offset + i] = (byte) (inputs[b * size + i] - 128);
+        dst[image * size + i] = (byte) (inputs[b * size + i] - 128);
       }
     });
   }
@@ -218,7 +232,9 @@ public final class Int8Model {
   /**
    * Debugging and agreement tests: the integer output of op {@code opIndex} for one input, in NCHW
    * order. For a quantized op these are its uint8 values {@code q} ({@code r = s (q - z)}); for a
-   * last op that outputs float logits, its int32 accumulators (bias included) before dequantizing.
+   * last op that outputs float logits, its int32 accumulators (bias included) before dequantizing;
+   * for a dynamic dense op, its uint8 values under that image's run-time scale, or when last, its
+   * int32 accumulators {@code sum (q_in - z_in) w} (the float bias comes after).
    */
   public int[] quantizedOutput(int opIndex, float[] input) {
     if (opIndex < 0 || opIndex >= graph.ops().size()) {
@@ -228,10 +244,10 @@ public final class Int8Model {
     checkLength(input.length, 1, size);
     checkFinite(input, 0, size, "input");
     Executor.Scratch s = scratch(1);
-    quantize(input, 0, executor.tensor(s, 0), 0);
+    quantize(input, 0, s, 0);
     executor.run(s, 1, opIndex, executor.intraOp(1));
     TensorInfo out = graph.tensors().get(opIndex + 1);
-    if (out.quantization() == null) {
+    if (out.quantization() == null && opIndex == graph.ops().size() - 1) {
       return executor.lastAccumulators(s);
     }
     byte[] buffer = executor.tensor(s, opIndex + 1);
@@ -261,8 +277,8 @@ public final class Int8Model {
   }
 
   private interface Source {
-    /** Writes input {@code b} of the batch, signed-domain, to {@code dst[offset..]}. */
-    void fill(int b, byte[] dst, int offset);
+    /** Writes input {@code b} of the batch, signed-domain, as image {@code image} of tensor 0. */
+    void fill(int b, Executor.Scratch s, int image);
   }
 
   private float[] run(int count, Source source) {
@@ -277,10 +293,8 @@ public final class Int8Model {
       int from = piece * per;
       int n = Math.min(per, count - from);
       Executor.Scratch s = scratch(n);
-      byte[] in = executor.tensor(s, 0);
-      int inSize = graph.input().size();
       for (int b = 0; b < n; b++) {
-        source.fill(from + b, in, b * inSize);
+        source.fill(from + b, s, b);
       }
       executor.run(s, n, graph.ops().size() - 1, intraOp);
       writeOutput(s, n, out, from * outSize);
@@ -322,9 +336,17 @@ public final class Int8Model {
     }
   }
 
-  private void quantize(float[] x, int from, byte[] dst, int offset) {
-    TensorQuantization q = graph.input().quantization();
-    for (int i = 0, n = graph.input().size(); i < n; i++) {
+  private void quantize(float[] x, int from, Executor.Scratch s, int image) {
+    TensorInfo input = graph.input();
+    byte[] dst = executor.tensor(s, 0);
+    int offset = image * input.size();
+    if (input.dynamic()) {
+      DynamicQuantization.quantize(x, from, input.size(), input.dynamicBits(), dst, offset, s.dynamicScale[0],
+          s.dynamicZero[0], image);
+      return;
+    }
+    TensorQuantization q = input.quantization();
+    for (int i = 0, n = input.size(); i < n; i++) {
       dst[offset + i] = (byte) (FakeQuant.quantize(x[from + i], q.scale(), q.zeroPoint(), q.qmin(), q.qmax()) - 128);
     }
   }

@@ -114,6 +114,19 @@ public final class Int8ModelBuilder {
     return fullyConnected(name, weights, outFeatures, weightBits, weightScale, bias, null, null);
   }
 
+  /**
+   * Fully connected on a dynamic input ({@link Int8Model#dynamicBuilder}): int8 weights as for
+   * {@link #dense}, a float {@code bias}, the activation in float, and a dynamic output of
+   * {@code outputBits} (the model's float output when it is the last op). See qat-core/README.md.
+   */
+  public Int8ModelBuilder dynamicDense(String name, byte[] weights, int outFeatures, int weightBits,
+      float[] weightScale, float[] bias, Activation activation, int outputBits) {
+    float[] scales = perChannel(weightScale, outFeatures);
+    return append(new Op.DynamicDense(name(name, "dense"), current, tensors.get(current).size(), outFeatures,
+        weightBits, weights.clone(), scales, bias == null ? new float[outFeatures] : bias.clone(), activation,
+        outputBits));
+  }
+
   private Int8ModelBuilder fullyConnected(String name, byte[] weights, int outFeatures, int weightBits,
       float[] weightScale, float[] bias, TensorQuantization output, Activation activation) {
     TensorInfo in = tensors.get(current);
@@ -192,7 +205,7 @@ public final class Int8ModelBuilder {
 
   private Int8ModelBuilder append(Op op) {
     TensorInfo out = Graph.inferNext(tensors, op, ops.size(), ops.size() + 1);
-    if (tensors.get(tensors.size() - 1).quantization() == null) {
+    if (tensors.get(tensors.size() - 1).logits()) {
       throw new IllegalArgumentException("no op may follow an op that outputs float logits");
     }
     tensors.add(out);
@@ -236,6 +249,9 @@ public final class Int8ModelBuilder {
 
   private float inputScale() {
     TensorQuantization q = tensors.get(current).quantization();
+    if (tensors.get(current).dynamic()) {
+      throw new IllegalArgumentException("tensor " + current + " is dynamic: only dynamicDense and reshape read it");
+    }
     if (q == null) {
       throw new IllegalArgumentException("no op may follow an op that outputs float logits");
     }

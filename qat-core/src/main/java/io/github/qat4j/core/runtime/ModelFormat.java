@@ -11,13 +11,15 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * The int8 model file: writer of version 2, strict reader of versions 1 and 2. qat-core/README.md
+ * The int8 model file: writer of version 3, strict reader of versions 1 to 3. qat-core/README.md
  * is the specification; this class follows it field by field.
  */
 final class ModelFormat {
 
   static final byte[] MAGIC = {'Q', 'A', 'T', '4', 'J', 'I', '8', 0};
-  static final int VERSION = 2;
+  static final int VERSION = 3;
+  /** The first version with dynamic tensors: the INPUT kind byte and DYNAMIC_DENSE. */
+  static final int DYNAMIC_VERSION = 3;
 
   static final int INPUT = 1;
   static final int CONV2D = 2;
@@ -29,9 +31,13 @@ final class ModelFormat {
   static final int RESHAPE = 8;
   static final int OUTPUT = 9;
   static final int END = 10;
+  static final int DYNAMIC_DENSE = 11;
 
   private static final int REQUANTIZED = 0;
   private static final int DEQUANTIZED = 1;
+  /** INPUT kinds (version 3). */
+  private static final int STATIC_INPUT = 0;
+  private static final int DYNAMIC_INPUT = 1;
   /** Section header (tag, length) and trailer (CRC32). */
   private static final int FRAMING = 12;
 
@@ -39,7 +45,7 @@ final class ModelFormat {
 
   /**
    * Bits a file of {@code version} stores per weight of {@code bits} bits: version 1 stored int4
-   * nibbles up to 4 bits and int8 bytes above, version 2 stores exactly {@code bits}.
+   * nibbles up to 4 bits and int8 bytes above, versions 2 and 3 store exactly {@code bits}.
    */
   static int storedBits(int version, int bits) {
     return version >= 2 ? bits : bits <= 4 ? 4 : 8;
@@ -95,7 +101,13 @@ final class ModelFormat {
     file.writeBytes(le(VERSION));
     Section input = new Section();
     input.shape(graph.input().shape());
-    input.quantization(graph.input().quantization());
+    if (graph.input().dynamic()) {
+      input.u8(DYNAMIC_INPUT);
+      input.u8(graph.input().dynamicBits());
+    } else {
+      input.u8(STATIC_INPUT);
+      input.quantization(graph.input().quantization());
+    }
     input.writeTo(file, INPUT);
     for (Op op : graph.ops()) {
       file.writeBytes(opSection(op));
@@ -124,6 +136,19 @@ final class ModelFormat {
       s.i32(d.inFeatures(), d.outFeatures());
       s.layer(d.weightBits(), d.weights(), d.weightScale(), d.bias(), d.output());
       tag = DENSE;
+    } else if (op instanceof Op.DynamicDense d) {
+      s.i32(d.inFeatures(), d.outFeatures());
+      s.u8(d.weightBits());
+      s.u8(d.outputBits());
+      s.u8(d.activation().ordinal());
+      for (float v : d.weightScale()) {
+        s.f32(v);
+      }
+      for (float v : d.bias()) {
+        s.f32(v);
+      }
+      s.weights(d.weightBits(), d.weights());
+      tag = DYNAMIC_DENSE;
     } else if (op instanceof Op.Pool p) {
       s.i32(p.kH(), p.kW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight());
       tag = p.average() ? AVG_POOL : MAX_POOL;
@@ -204,6 +229,10 @@ final class ModelFormat {
           f32(s);
         }
       }
+      weights(bits, weights);
+    }
+
+    void weights(int bits, byte[] weights) {
       out.writeBytes(pack(weights, bits));
     }
 
@@ -236,7 +265,17 @@ final class ModelFormat {
       throw new ModelFormatException("invalid format version " + version, 8);
     }
     Cursor s = section(c, INPUT);
-    TensorInfo input = semantic(s, () -> new TensorInfo(s.shape(), s.quantization()));
+    TensorInfo input = semantic(s, () -> {
+      int[] shape = s.shape();
+      int kind = version < DYNAMIC_VERSION ? STATIC_INPUT : s.u8("input kind");
+      if (kind == DYNAMIC_INPUT) {
+        return TensorInfo.dynamic(shape, s.u8("dynamic input bits"));
+      }
+      if (kind != STATIC_INPUT) {
+        throw new ModelFormatException("input kind must be 0 (static) or 1 (dynamic), got " + kind, s.pos - 1);
+      }
+      return new TensorInfo(shape, s.quantization());
+    });
     s.end();
     List<TensorInfo> tensors = new ArrayList<>();
     tensors.add(input);
@@ -266,7 +305,7 @@ final class ModelFormat {
       // Validated now, before the next section, so a bad op is reported at its own offset; a
       // float-output op is checked as if last and rejected later if another op follows it.
       TensorInfo out = semantic(p, () -> Graph.inferNext(tensors, op, index, index + 1));
-      if (index > 0 && tensors.get(index).quantization() == null) {
+      if (index > 0 && tensors.get(index).logits()) {
         throw new ModelFormatException("op " + index + " follows an op that outputs float logits", at);
       }
       tensors.add(out);
@@ -305,7 +344,7 @@ final class ModelFormat {
     if (expectedTag >= 0 && tag != expectedTag) {
       throw new ModelFormatException("expected section " + expectedTag + ", found " + tag, start);
     }
-    if (tag < INPUT || tag > END || tag == END && expectedTag != END || tag == INPUT && expectedTag != INPUT) {
+    if (tag < INPUT || tag > DYNAMIC_DENSE || tag == END && expectedTag != END || tag == INPUT && expectedTag != INPUT) {
       throw new ModelFormatException("unknown or misplaced section tag " + tag, start);
     }
     c.pos = start + 8 + length + 4;
@@ -343,6 +382,31 @@ final class ModelFormat {
         }
         Layer l = p.layer(name, version, out, (long) in * out);
         yield new Op.Dense(name, input, in, out, l.bits, l.weights, l.weightScale, l.bias, l.output);
+      }
+      case DYNAMIC_DENSE -> {
+        if (version < DYNAMIC_VERSION) {
+          throw new ModelFormatException("DYNAMIC_DENSE needs format version " + DYNAMIC_VERSION + ", file is "
+              + version, p.start - 8);
+        }
+        int in = p.i32("inFeatures");
+        int out = p.i32("outFeatures");
+        if (in <= 0 || out <= 0) {
+          throw new ModelFormatException("dynamic dense '" + name + "' has non-positive sizes", p.start);
+        }
+        int bits = p.weightBits(name);
+        int outputBits = p.u8("output bits");
+        int activation = p.u8("activation");
+        if (activation >= Activation.values().length) {
+          throw new ModelFormatException("activation must be 0 (none), 1 (ReLU) or 2 (ReLU6), got " + activation,
+              p.pos - 1);
+        }
+        long count = (long) in * out;
+        p.need(out * 8L + packedBytes(bits, count), out + " channels and " + Cursor.weightsOf(name, count, bits));
+        float[] scale = p.floats(out, "weight scale");
+        float[] bias = p.floats(out, "bias");
+        byte[] weights = p.weights(name, bits, count);
+        yield new Op.DynamicDense(name, input, in, out, bits, weights, scale, bias, Activation.values()[activation],
+            outputBits);
       }
       case MAX_POOL, AVG_POOL -> {
         int[] f = new int[8];
@@ -387,7 +451,7 @@ final class ModelFormat {
       return limit - pos;
     }
 
-    private void need(long n, String what) throws ModelFormatException {
+    void need(long n, String what) throws ModelFormatException {
       if (n > remaining()) {
         throw new ModelFormatException("truncated: " + what + " needs " + n + " bytes, " + remaining() + " left"
             + (tag > 0 ? " in section " + tag : ""), pos);
@@ -442,11 +506,45 @@ final class ModelFormat {
       return new TensorQuantization(scale, zeroPoint, bits);
     }
 
-    Layer layer(String name, int version, int channels, long count) throws ModelFormatException {
+    int weightBits(String name) throws ModelFormatException {
       int bits = u8("weight bits");
       if (bits < 2 || bits > 8) {
         throw new ModelFormatException("weights of '" + name + "': bits must be in [2, 8], got " + bits, pos - 1);
       }
+      return bits;
+    }
+
+    float[] floats(int n, String what) throws ModelFormatException {
+      need(4L * n, n + " " + what + "s");
+      float[] v = new float[n];
+      for (int i = 0; i < n; i++) {
+        v[i] = f32(what);
+      }
+      return v;
+    }
+
+    /** What the {@code count} weights of {@code name} at {@code stored} bits are called in errors. */
+    static String weightsOf(String name, long count, int stored) {
+      return "weights of '" + name + "' (" + count + " at " + stored + " bits)";
+    }
+
+    /** {@code count} weights packed at {@code stored} bits, unpacked to one byte each. */
+    byte[] weights(String name, int stored, long count) throws ModelFormatException {
+      long weightBytes = packedBytes(stored, count);
+      need(weightBytes, weightsOf(name, count, stored));
+      byte[] unpacked = unpack(file, pos, (int) count, stored);
+      int usedBits = (int) (count * stored % 8);
+      int last = pos + (int) weightBytes - 1;
+      if (usedBits != 0 && (file[last] & 0xFF) >>> usedBits != 0) {
+        throw new ModelFormatException("weights of '" + name + "': the unused high bits of the last byte are not 0",
+            last);
+      }
+      pos += (int) weightBytes;
+      return unpacked;
+    }
+
+    Layer layer(String name, int version, int channels, long count) throws ModelFormatException {
+      int bits = weightBits(name);
       int kind = u8("output kind");
       if (kind != REQUANTIZED && kind != DEQUANTIZED) {
         throw new ModelFormatException("output kind must be 0 or 1, got " + kind, pos - 1);
@@ -467,8 +565,7 @@ final class ModelFormat {
       int stored = storedBits(version, bits);
       long weightBytes = packedBytes(stored, count);
       // Every array's size is checked against the bytes left before it is allocated.
-      String weights = "weights of '" + name + "' (" + count + " at " + stored + " bits)";
-      need(channels * 12L + weightBytes, channels + " channels and " + weights);
+      need(channels * 12L + weightBytes, channels + " channels and " + weightsOf(name, count, stored));
       float[] weightScale = new float[channels];
       for (int c = 0; c < channels; c++) {
         weightScale[c] = f32("weight scale");
@@ -484,16 +581,7 @@ final class ModelFormat {
         }
         output = new Op.Dequantized(outputScale);
       }
-      need(weightBytes, weights);
-      byte[] unpacked = unpack(file, pos, (int) count, stored);
-      int usedBits = (int) (count * stored % 8);
-      int last = pos + (int) weightBytes - 1;
-      if (usedBits != 0 && (file[last] & 0xFF) >>> usedBits != 0) {
-        throw new ModelFormatException("weights of '" + name + "': the unused high bits of the last byte are not 0",
-            last);
-      }
-      pos += (int) weightBytes;
-      return new Layer(bits, unpacked, weightScale, bias, output);
+      return new Layer(bits, weights(name, stored, count), weightScale, bias, output);
     }
 
     private int[] ints(int n) throws ModelFormatException {

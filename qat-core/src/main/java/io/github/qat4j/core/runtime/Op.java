@@ -99,6 +99,46 @@ sealed interface Op {
     }
   }
 
+  /**
+   * Fully connected on a dynamic input, as PyTorch's {@code quantize_dynamic}: per image, the
+   * input's scale {@code s_in} and zero point {@code z_in} are those of its range
+   * ({@link io.github.qat4j.core.quant.QuantSpec#paramsFromRange}), computed at run time; then
+   * {@code y[c] = s_in * s_w[c] * sum_k (q_in[k] - z_in) * w[c][k] + bias[c]} in float, the
+   * activation in float, and {@code y} as a dynamic tensor of {@code outputBits} (the model's float
+   * output when this op is last). No calibration: nothing about the activations is stored.
+   */
+  record DynamicDense(String name, int input, int inFeatures, int outFeatures, int weightBits, byte[] weights,
+      float[] weightScale, float[] bias, Activation activation, int outputBits) implements Op {
+
+    @Override
+    public int[] inputs() {
+      return new int[] {input};
+    }
+
+    @Override
+    public TensorInfo infer(List<TensorInfo> tensors) {
+      TensorInfo in = existing(tensors, input);
+      if (!in.dynamic() || in.spatial() || in.dim(0) != inFeatures) {
+        throw new IllegalArgumentException("dynamic dense expects a dynamic [" + inFeatures + "] input, input is "
+            + in);
+      }
+      checkWeights(name, weightBits, weights, outFeatures, inFeatures);
+      checkScales(outFeatures, weightScale);
+      if (bias.length != outFeatures) {
+        throw new IllegalArgumentException("need " + outFeatures + " biases, got " + bias.length);
+      }
+      for (int c = 0; c < outFeatures; c++) {
+        if (!Float.isFinite(bias[c])) {
+          throw new IllegalArgumentException("bias " + c + " is not finite: " + bias[c]);
+        }
+      }
+      if (activation == null) {
+        throw new IllegalArgumentException("dynamic dense needs an activation (NONE for none)");
+      }
+      return TensorInfo.dynamic(new int[] {outFeatures}, outputBits);
+    }
+  }
+
   /** Max or average pool (TFLite: no dilation, padding not counted); output keeps the input's quantization. */
   record Pool(String name, int input, boolean average, int kH, int kW, int strideH, int strideW, int padTop,
       int padLeft, int padBottom, int padRight) implements Op {
@@ -184,8 +224,11 @@ sealed interface Op {
 
     @Override
     public TensorInfo infer(List<TensorInfo> tensors) {
-      TensorInfo in = quantizedInput(tensors, input);
-      TensorInfo out = new TensorInfo(shape, in.quantization());
+      TensorInfo in = existing(tensors, input);
+      if (in.logits()) {
+        throw new IllegalArgumentException("tensor " + input + " is float logits, which no op can consume");
+      }
+      TensorInfo out = new TensorInfo(shape, in.quantization(), in.dynamicBits());
       if (out.size() != in.size()) {
         throw new IllegalArgumentException("cannot reshape " + in + " to " + Arrays.toString(shape));
       }
@@ -193,12 +236,20 @@ sealed interface Op {
     }
   }
 
-  private static TensorInfo quantizedInput(List<TensorInfo> tensors, int id) {
+  private static TensorInfo existing(List<TensorInfo> tensors, int id) {
     if (id < 0 || id >= tensors.size()) {
       throw new IllegalArgumentException("input tensor " + id + " does not exist before this op (tensors 0.."
           + (tensors.size() - 1) + ")");
     }
-    TensorInfo t = tensors.get(id);
+    return tensors.get(id);
+  }
+
+  /** A statically quantized input: neither float logits nor dynamic. */
+  private static TensorInfo quantizedInput(List<TensorInfo> tensors, int id) {
+    TensorInfo t = existing(tensors, id);
+    if (t.dynamic()) {
+      throw new IllegalArgumentException("tensor " + id + " is dynamic, which only dynamic dense and reshape read");
+    }
     if (t.quantization() == null) {
       throw new IllegalArgumentException("tensor " + id + " is float logits, which no op can consume");
     }
@@ -219,16 +270,23 @@ sealed interface Op {
     }
   }
 
-  private static void checkChannels(int channels, float[] weightScale, int[] bias, Output output) {
-    if (weightScale.length != channels || bias.length != channels) {
-      throw new IllegalArgumentException("need " + channels + " weight scales and biases, got "
-          + weightScale.length + " and " + bias.length);
+  private static void checkScales(int channels, float[] weightScale) {
+    if (weightScale.length != channels) {
+      throw new IllegalArgumentException("need " + channels + " weight scales, got " + weightScale.length);
     }
     for (int c = 0; c < channels; c++) {
       if (!(weightScale[c] > 0f) || !Float.isFinite(weightScale[c])) {
         throw new IllegalArgumentException("weight scale " + c + " must be positive and finite: " + weightScale[c]);
       }
     }
+  }
+
+  private static void checkChannels(int channels, float[] weightScale, int[] bias, Output output) {
+    if (weightScale.length != channels || bias.length != channels) {
+      throw new IllegalArgumentException("need " + channels + " weight scales and biases, got "
+          + weightScale.length + " and " + bias.length);
+    }
+    checkScales(channels, weightScale);
     if (output instanceof Requantized r) {
       if (r.outputMultiplier().length != channels || r.outputShift().length != channels) {
         throw new IllegalArgumentException("need " + channels + " output multipliers and shifts");

@@ -12,7 +12,8 @@ import java.util.List;
  * @param inputShapes the shapes of the tensors it reads, in order
  * @param outputShape the shape of the tensor it writes
  * @param weights its weights, or null for an op without them
- * @param outputQuantization its output's quantization, or null when it outputs float logits
+ * @param outputQuantization its output's quantization, or null when it outputs float logits or a
+ *     dynamic tensor (quantized per image at run time)
  * @param activation the activation its output clamp implements, or null for an op without a clamp
  *     (pooling, reshape, float logits) or with a clamp that no {@link Activation} gives. The clamp
  *     is all the file keeps: a ReLU6 whose range ends below 6, or an op without activation whose
@@ -29,6 +30,8 @@ public record OpInfo(String name, Kind kind, List<List<Integer>> inputShapes, Li
     CONV2D,
     DEPTHWISE_CONV2D,
     DENSE,
+    /** Dense on a dynamically quantized input, float output (PyTorch's {@code quantize_dynamic}). */
+    DYNAMIC_DENSE,
     MAX_POOL,
     AVG_POOL,
     GLOBAL_AVG_POOL,
@@ -74,6 +77,11 @@ public record OpInfo(String name, Kind kind, List<List<Integer>> inputShapes, Li
       kind = Kind.DENSE;
       weights = weights(d.weightBits(), d.weights(), d.weightScale());
       activation = activation(d.output());
+      macs = (long) d.inFeatures() * d.outFeatures();
+    } else if (op instanceof Op.DynamicDense d) {
+      kind = Kind.DYNAMIC_DENSE;
+      weights = weights(d.weightBits(), d.weights(), d.weightScale());
+      activation = d.activation();
       macs = (long) d.inFeatures() * d.outFeatures();
     } else if (op instanceof Op.Pool p) {
       kind = p.average() ? Kind.AVG_POOL : Kind.MAX_POOL;

@@ -12,7 +12,7 @@ import java.io.InputStream;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Weights packed at their width (version 2), and version 1 files still read as they were. */
+/** Weights packed at their width (versions 2 and 3), and version 1 and 2 files still read as they were. */
 class WeightPackingTest {
 
 
@@ -77,7 +77,11 @@ class WeightPackingTest {
   }
 
   private static byte[] fixtureBytes() throws IOException {
-    try (InputStream in = WeightPackingTest.class.getResourceAsStream("version1-mixed-widths.q8")) {
+    return resource("version1-mixed-widths.q8");
+  }
+
+  private static byte[] resource(String name) throws IOException {
+    try (InputStream in = WeightPackingTest.class.getResourceAsStream(name)) {
       return in.readAllBytes();
     }
   }
@@ -88,12 +92,12 @@ class WeightPackingTest {
     assertEquals(1, ModelFiles.le(v1).getInt(8));
     Int8Model loaded = Int8Model.load(new ByteArrayInputStream(v1));
     Int8Model expected = version1Fixture();
-    byte[] v2 = ModelFormat.write(expected.graphForTests());
-    assertEquals(2, ModelFiles.le(v2).getInt(8));
-    assertArrayEquals(v2, ModelFormat.write(loaded.graphForTests()));
-    // Weight bytes, version 1 -> 2: conv3 (27 weights) 14 -> 11, conv6 (81) 81 -> 61, dense2 (60) 30 -> 15,
-    // logits5 (15) 15 -> 10.
-    assertEquals(v1.length - 3 - 20 - 15 - 5, v2.length);
+    byte[] v3 = ModelFormat.write(expected.graphForTests());
+    assertEquals(3, ModelFiles.le(v3).getInt(8));
+    assertArrayEquals(v3, ModelFormat.write(loaded.graphForTests()));
+    // Weight bytes, version 1 -> 3: conv3 (27 weights) 14 -> 11, conv6 (81) 81 -> 61, dense2 (60) 30 -> 15,
+    // logits5 (15) 15 -> 10; plus the INPUT kind byte of version 3.
+    assertEquals(v1.length - 3 - 20 - 15 - 5 + 1, v3.length);
     Random rnd = new Random(43);
     for (int trial = 0; trial < 20; trial++) {
       float[] x = RandomModels.floats(rnd, 36, 0f, 1f);
@@ -101,6 +105,23 @@ class WeightPackingTest {
       for (int op = 0; op < loaded.opNames().size(); op++) {
         assertArrayEquals(expected.quantizedOutput(op, x), loaded.quantizedOutput(op, x), "op " + op);
       }
+    }
+  }
+
+  @Test
+  void version2FileLoadsWithTheSameWeightsAndOutputs() throws IOException {
+    // The same model written by the version 2 writer (commit 96535c3): no INPUT kind byte.
+    byte[] v2 = resource("version2-mixed-widths.q8");
+    assertEquals(2, ModelFiles.le(v2).getInt(8));
+    Int8Model loaded = Int8Model.load(new ByteArrayInputStream(v2));
+    Int8Model expected = version1Fixture();
+    byte[] v3 = ModelFormat.write(expected.graphForTests());
+    assertArrayEquals(v3, ModelFormat.write(loaded.graphForTests()));
+    assertEquals(v2.length + 1, v3.length);
+    Random rnd = new Random(45);
+    for (int trial = 0; trial < 20; trial++) {
+      float[] x = RandomModels.floats(rnd, 36, 0f, 1f);
+      assertArrayEquals(expected.predict(x), loaded.predict(x));
     }
   }
 
