@@ -67,8 +67,8 @@ final class BenchCommand implements Callable<Integer> {
             Adam updater = new Adam(1e-3);
             return switch (this) {
                 case lenet5 -> Net.of(Models.lenet(seed, updater));
-                case resnet8 -> Net.of(Models.resnet(1, seed, updater));
-                case resnet20 -> Net.of(Models.resnet(3, seed, updater));
+                case resnet8 -> Net.of(Models.resnet(1, 16, seed, updater));
+                case resnet20 -> Net.of(Models.resnet(3, 16, seed, updater));
             };
         }
     }

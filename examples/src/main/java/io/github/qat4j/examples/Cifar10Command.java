@@ -32,23 +32,32 @@ final class Cifar10Command implements Callable<Integer> {
             description = "resnet8 or resnet20 (He et al. 2016, 6n+2 layers) (default: ${DEFAULT-VALUE}).")
     Model model;
 
+    @Option(names = "--width", defaultValue = "32",
+            description = "Filters of the first stage; the second and third have twice and four times as many "
+                    + "(He et al.: 16) (default: ${DEFAULT-VALUE}).")
+    int width;
+
     @Mixin
     PipelineOptions options;
 
     static final class Defaults extends MapDefaults {
         Defaults() {
-            super(Map.of("--epochs", "3", "--qat-epochs", "1", "--batch-size", "64", "--lr", "0.002",
-                    "--qat-lr", "0.0001", "--train-subset", "10000", "--output", "runs/cifar10"));
+            super(Map.of("--epochs", "8", "--qat-epochs", "1", "--batch-size", "64", "--lr", "0.002",
+                    "--qat-lr", "0.0001", "--output", "runs/cifar10"));
         }
     }
 
     @Override
     public Integer call() throws Exception {
         options.validate();
+        if (width < 1 || width > 512) {
+            throw options.usage("--width: need 1 to 512 filters, got " + width);
+        }
         DatasetChoice dataset = DatasetChoice.cifar10;
-        Workload work = new Workload(dataset.name(), model.name(), model.name(), dataset.load(options.dataDir),
+        String modelId = model.name() + "-w" + width;
+        Workload work = new Workload(dataset.name(), modelId, modelId, dataset.load(options.dataDir),
                 dataset.normalization(), Workload.Augmentation.CROP_FLIP,
-                (seed, lr, iterations) -> Net.of(Models.resnet(model.blocksPerStage, seed,
+                (seed, lr, iterations) -> Net.of(Models.resnet(model.blocksPerStage, width, seed,
                         Updaters.adamLinearDecay(lr, iterations))),
                 Updaters::adamLinearDecay);
         return new Pipeline(work, options).run();

@@ -74,15 +74,16 @@ public final class Models {
     }
 
     /**
-     * The CIFAR ResNet of He et al. 2016 (section 4.2): a 3x3 conv with 16 filters, then three
-     * stages of {@code blocksPerStage} basic blocks with 16, 32 and 64 filters (the first block of
-     * a later stage halves the resolution, with a 1x1 convolution on the shortcut), global average
-     * pooling and a softmax. {@code 6n + 2} layers: n = 1 is ResNet-8, n = 3 ResNet-20.
+     * The CIFAR ResNet of He et al. 2016 (section 4.2): a 3x3 conv with {@code width} filters (16 in
+     * the paper), then three stages of {@code blocksPerStage} basic blocks with {@code width}, {@code
+     * 2 width} and {@code 4 width} filters (the first block of a later stage halves the resolution,
+     * with a 1x1 convolution on the shortcut), global average pooling and a softmax. {@code 6n + 2}
+     * layers: n = 1 is ResNet-8, n = 3 ResNet-20.
      *
      * <p>Every convolution is followed by BatchNormalization and has no bias (BN's shift replaces
      * it), which is the pattern BN folding targets.
      */
-    public static ComputationGraph resnet(int blocksPerStage, long seed, IUpdater updater) {
+    public static ComputationGraph resnet(int blocksPerStage, int width, long seed, IUpdater updater) {
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .l2(5e-4)
@@ -92,9 +93,9 @@ public final class Models {
                 .graphBuilder()
                 .addInputs("input")
                 .setInputTypes(InputType.convolutional(32, 32, 3));
-        String x = convBn(g, "stem", "input", 16, 3, 1);
+        String x = convBn(g, "stem", "input", width, 3, 1);
         x = relu(g, "stem_relu", x);
-        int filters = 16;
+        int filters = width;
         for (int stage = 0; stage < 3; stage++) {
             for (int block = 0; block < blocksPerStage; block++) {
                 int stride = stage > 0 && block == 0 ? 2 : 1;

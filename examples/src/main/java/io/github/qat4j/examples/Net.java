@@ -1,6 +1,7 @@
 package io.github.qat4j.examples;
 
 import io.github.qat4j.core.runtime.Int8Model;
+import io.github.qat4j.layers.Int8Comparison;
 import io.github.qat4j.layers.Int8Exporter;
 import io.github.qat4j.layers.OnnxExporter;
 import io.github.qat4j.layers.Qat;
@@ -41,6 +42,9 @@ sealed interface Net permits Net.Layers, Net.Graph {
 
     /** Per quantizer of a QAT network: bits, scales, clipping and SQNR on {@code features}. */
     QuantizationReport quantizationReport(INDArray features);
+
+    /** {@link Int8Comparison} of this QAT network with {@code model}, exported from it, on {@code features}. */
+    Int8Comparison compareInt8(Int8Model model, INDArray features);
 
     Net prepare(QatConfig config);
 
@@ -140,6 +144,11 @@ sealed interface Net permits Net.Layers, Net.Graph {
         }
 
         @Override
+        public Int8Comparison compareInt8(Int8Model int8, INDArray features) {
+            return Int8Comparison.of(model, int8, features);
+        }
+
+        @Override
         public Net prepare(QatConfig config) {
             return new Layers(Qat.prepare(model, config));
         }
@@ -189,6 +198,11 @@ sealed interface Net permits Net.Layers, Net.Graph {
         @Override
         public QuantizationReport quantizationReport(INDArray features) {
             return QuantizationReport.of(model, features);
+        }
+
+        @Override
+        public Int8Comparison compareInt8(Int8Model int8, INDArray features) {
+            return Int8Comparison.of(model, int8, features);
         }
 
         @Override

@@ -196,7 +196,7 @@ final class Pipeline {
                         String.format(Locale.ROOT, "%.1f", e.sqnrDb()));
             }
         }
-        Int8Stage int8 = Int8Stage.run(qatNet, out.resolve("model.q8"), test, evaluator);
+        Int8Stage int8 = Int8Stage.run(qatNet, out.resolve("model.q8"), test, evaluator, sample);
         return new Results(work.dataset(), work.model(), options.weightBits, options.activationBits, train.size(),
                 test.size(), new Results.Stage(floatDone.history()), new Results.Stage(qatDone.history()),
                 qatDone.history().get(0).testAccuracy(), floatLatency, 4 * floatNet.numParams(), int8,
@@ -247,8 +247,11 @@ final class Pipeline {
                     r.mixed().budget(), r.mixed().allocation().widths(), r.mixed().predictedModelBytes()));
         }
         if (r.int8().exported()) {
-            b.append(String.format(Locale.ROOT, "int8 agrees with QAT on %s of the test images%n",
-                    Report.percent(r.int8().evaluation().predictions().agreementWith(r.qatPredictions()))));
+            b.append(String.format(Locale.ROOT, "int8 agrees with QAT on %s of the test images; on %d of them each op "
+                            + "is within %d LSB of its QAT twin alone, %d LSB through the model (qat compare)%n",
+                    Report.percent(r.int8().evaluation().predictions().agreementWith(r.qatPredictions())),
+                    r.int8().comparison().images(), r.int8().comparison().aloneMaxLsb(),
+                    r.int8().comparison().maxLsb()));
         } else {
             b.append("no int8 model: ").append(r.int8().missing()).append('\n');
         }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "qat", mixinStandardHelpOptions = true, version = "qat4j 0.1.0",
         description = "Quantization-aware training for Deeplearning4j and an integer-only int8 runtime.",
         subcommands = {DataCommand.class, MnistCommand.class, Cifar10Command.class, QuantizeCommand.class,
-                EvalCommand.class, InspectCommand.class, BenchCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
+                EvalCommand.class, CompareCommand.class, InspectCommand.class, BenchCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class QatCli {
     /** Exit code of a run that failed for a reason other than its arguments (those give 2). */
     static final int FAILED = 1;

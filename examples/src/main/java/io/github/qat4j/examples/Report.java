@@ -1,5 +1,6 @@
 package io.github.qat4j.examples;
 
+import io.github.qat4j.layers.Int8Comparison;
 import io.github.qat4j.layers.QuantizationReport;
 import io.github.qat4j.layers.Sensitivity;
 
@@ -96,13 +97,35 @@ final class Report {
                     esc(e.layer()), esc(e.tensor()), e.bits(), e.scaleMin(), e.scaleMedian(), e.scaleMax(),
                     100 * e.clippedFraction(), e.sqnrDb(), e.collapsedScales()));
         }
-        h.append("</table>\n<h2>Learned weight scales</h2>\n");
+        h.append("</table>\n");
+        if (r.int8().exported()) {
+            h.append(comparison(r.int8().comparison()));
+        }
+        h.append("<h2>Learned weight scales</h2>\n");
         for (String file : histograms) {
             h.append(img("plots/" + file, "histogram of learned weight scales"));
         }
         h.append("\n<h2>Confusion matrix</h2>\n<p>").append(esc(confusionOf)).append("</p>\n")
                 .append(img("plots/confusion.png", "confusion matrix")).append("\n</body></html>\n");
         return h.toString();
+    }
+
+    /** The int8 model's tensors against the QAT network's, per op. */
+    private static String comparison(Int8Comparison c) {
+        StringBuilder h = new StringBuilder("<h2>int8 against QAT, tensor by tensor</h2>\n");
+        h.append(String.format(Locale.ROOT, "<p>On %d test images the int8 model gives the QAT network's class for %s "
+                + "of them. Its quantized tensors differ from the QAT network's by at most %d LSB (one step of the "
+                + "tensor's scale) when the runtime runs the whole image, and by at most %d LSB when each op runs "
+                + "alone on the QAT network's integers for its inputs.</p>%n",
+                c.images(), percent(c.sameClass()), c.maxLsb(), c.aloneMaxLsb()));
+        h.append("<table>\n<tr><th>op</th><th>QAT activation</th><th>max LSB, model</th><th>exact</th>")
+                .append("<th>&gt; 1 LSB</th><th>max LSB, op alone</th><th>exact</th></tr>\n");
+        for (Int8Comparison.Tensor t : c.tensors()) {
+            h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%d</td><td>%.3f%%</td><td>%.4f%%</td>"
+                            + "<td>%d</td><td>%.3f%%</td></tr>%n", esc(t.op()), esc(t.activation()), t.maxLsb(),
+                    100 * t.exact(), 100 * t.overOneLsb(), t.aloneMaxLsb(), 100 * t.aloneExact()));
+        }
+        return h.append("</table>\n").toString();
     }
 
     /** The --size-budget section: the sensitivity chart and, per layer, each width's loss change and the chosen one. */

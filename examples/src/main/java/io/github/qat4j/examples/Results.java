@@ -1,5 +1,6 @@
 package io.github.qat4j.examples;
 
+import io.github.qat4j.layers.Int8Comparison;
 import io.github.qat4j.layers.QuantizationReport;
 import io.github.qat4j.layers.Sensitivity;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
@@ -81,6 +82,24 @@ record Results(String dataset, String model, int weightBits, int activationBits,
             number(i, "agreement_with_qat", e.predictions().agreementWith(qatPredictions));
             i.put("model_bytes", e.modelBytes());
             number(i, "latency_ms_batch1", e.latencyMillisBatch1());
+            Int8Comparison c = int8.comparison();
+            ObjectNode t = i.putObject("tensors_vs_qat");
+            t.put("images", c.images());
+            number(t, "same_class", c.sameClass());
+            t.put("max_lsb", c.maxLsb());
+            t.put("alone_max_lsb", c.aloneMaxLsb());
+            ArrayNode ops = t.putArray("ops");
+            for (Int8Comparison.Tensor x : c.tensors()) {
+                ObjectNode o = ops.addObject();
+                o.put("op", x.op());
+                o.put("qat_activation", x.activation());
+                o.put("values", x.values());
+                o.put("max_lsb", x.maxLsb());
+                number(o, "exact", x.exact());
+                number(o, "over_one_lsb", x.overOneLsb());
+                o.put("alone_max_lsb", x.aloneMaxLsb());
+                number(o, "alone_exact", x.aloneExact());
+            }
         } else {
             root.put("int8_missing", int8.missing());
         }

@@ -81,6 +81,8 @@ class QatCliTest {
             assertTrue(json.at("/int8/agreement_with_qat").asDouble() >= 0.99, json.at("/int8").toString());
             assertTrue(json.at("/int8/model_bytes").asLong() < json.at("/float/model_bytes").asLong() / 3);
             assertTrue(json.at("/int8/latency_ms_batch1").asDouble() > 0);
+            assertTrue(json.at("/int8/tensors_vs_qat/alone_max_lsb").asInt() <= 1, json.at("/int8").toString());
+            assertEquals(json.at("/int8/tensors_vs_qat/ops/0/op").asText(), "conv1");
             Path model = out.resolve("model.q8");
             assertEquals(Files.size(model), json.at("/int8/model_bytes").asLong());
 
@@ -175,13 +177,13 @@ class QatCliTest {
     @Test
     void cifar10Resnet20ShortRunExportsAndEvaluatesInt8(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
-        Run r = run(List.of("cifar10", "--model", "resnet20", "--output", out.toString(), "--train-subset", "128",
+        Run r = run(List.of("cifar10", "--model", "resnet20", "--width", "16", "--output", out.toString(), "--train-subset", "128",
                 "--test-subset", "64", "--batch-size", "32", "--epochs", "1", "--qat-epochs", "1",
                 "--observe-iterations", "2"));
         assertEquals(0, r.code, r.err);
         JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertEquals("cifar10", json.get("dataset").asText());
-        assertEquals("resnet20", json.get("model").asText());
+        assertEquals("resnet20-w16", json.get("model").asText());
         assertTrue(json.has("int8"), json.toString());
         assertTrue(json.at("/int8/agreement_with_qat").asDouble() >= 0.5, json.at("/int8").toString());
         Int8Model model = Int8Model.load(out.resolve("model.q8"));
@@ -189,7 +191,25 @@ class QatCliTest {
         long convs = model.ops().stream().filter(op -> op.kind() == OpInfo.Kind.CONV2D).count();
         assertEquals(19 + 2, convs, "19 3x3 convolutions and 2 projection shortcuts");
         assertEquals(9, model.ops().stream().filter(op -> op.kind() == OpInfo.Kind.ADD).count());
-        assertTrue(Files.size(out.resolve("report.html")) > 0);
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("int8 against QAT, tensor by tensor"), "report.html lacks the comparison");
+
+        // every op but the float logits, each within 1 LSB of its fake-quantized twin when run alone
+        JsonNode tensors = json.at("/int8/tensors_vs_qat");
+        assertEquals(64, tensors.get("images").asInt(), tensors.toString());
+        assertEquals(model.ops().size() - 1, tensors.get("ops").size(), tensors.toString());
+        assertTrue(tensors.get("alone_max_lsb").asInt() <= 1, tensors.toString());
+        Run compare = run(List.of("compare", out.resolve("model.q8").toString(), out.resolve("qat.zip").toString(),
+                "--dataset", "cifar10", "--images", "16"));
+        assertEquals(0, compare.code, compare.out + compare.err);
+        assertTrue(compare.out.startsWith("int8 vs QAT on 16 images"), compare.out);
+        for (OpInfo op : model.ops().subList(0, model.ops().size() - 1)) {
+            assertTrue(compare.out.lines().anyMatch(l -> l.startsWith(op.name() + " ")), op.name() + "\n" + compare.out);
+        }
+        Run mismatched = run(List.of("compare", out.resolve("model.q8").toString(), out.resolve("float.zip").toString(),
+                "--dataset", "cifar10", "--images", "4"));
+        assertEquals(2, mismatched.code, mismatched.out + mismatched.err);
+        assertTrue(mismatched.err.contains("float.zip"), mismatched.err);
     }
 
     @Test
@@ -340,7 +360,7 @@ class QatCliTest {
 
     @Test
     void everyCommandHasHelp() {
-        for (String command : List.of("data", "mnist", "cifar10", "quantize", "eval", "inspect", "export", "bench")) {
+        for (String command : List.of("data", "mnist", "cifar10", "quantize", "eval", "compare", "inspect", "export", "bench")) {
             Run r = run(List.of(command, "--help"));
             assertEquals(0, r.code, command);
             assertTrue(r.out.contains("Usage: qat " + command), r.out);

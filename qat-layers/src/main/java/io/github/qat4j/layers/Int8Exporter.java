@@ -5,6 +5,7 @@ import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.core.runtime.Activation;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.Int8ModelBuilder;
+import io.github.qat4j.core.runtime.OpInfo;
 import io.github.qat4j.core.runtime.TensorQuantization;
 import io.github.qat4j.layers.NetworkNodes.Node;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
@@ -27,7 +28,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -58,6 +61,30 @@ public final class Int8Exporter {
         return new Walk(input).run(network.nodes(), Map.of(network.input(), input));
     }
 
+    /**
+     * What {@code network} exports to, with the name of the node whose output each tensor holds,
+     * indexed like the model's tensors (0 the input, {@code i + 1} the output of op {@code i}): the
+     * input quantizer, the quantizer after a layer or add, the pooling layer, the output layer; a
+     * flatten or reshape holds its input's values, so it gets its input's node.
+     */
+    static Exported exportWithSources(NetworkNodes network, InputType input) {
+        Walk walk = new Walk(input);
+        Int8Model model = walk.run(network.nodes(), Map.of(network.input(), input));
+        List<OpInfo> ops = model.ops();
+        String[] sources = new String[ops.size() + 1];
+        walk.tensorOf.forEach((name, tensor) -> sources[tensor] = sources[tensor] == null ? name : sources[tensor]);
+        for (int i = 0; i < ops.size(); i++) {
+            if (ops.get(i).kind() == OpInfo.Kind.RESHAPE) {
+                sources[i + 1] = sources[ops.get(i).inputTensors().get(0)];
+            }
+        }
+        return new Exported(model, Arrays.asList(sources));
+    }
+
+    /** A model and, per tensor, the network node whose output it holds (see {@link #exportWithSources}). */
+    record Exported(Int8Model model, List<String> sources) {
+    }
+
     /** {@link #export(MultiLayerNetwork, InputType)}, then writes the model to {@code file}. */
     public static Int8Model export(MultiLayerNetwork net, InputType input, Path file) throws IOException {
         Int8Model model = export(net, input);
@@ -74,7 +101,8 @@ public final class Int8Exporter {
 
     private static final class Walk {
         private final InputType inputType;
-        private final Map<String, Integer> tensorOf = new HashMap<>();
+        /** Node name to tensor index, in the order the tensors were made (an alias comes after its source). */
+        private final Map<String, Integer> tensorOf = new LinkedHashMap<>();
         private final Map<String, PendingOp> pending = new HashMap<>();
         private Int8ModelBuilder builder;
 

@@ -231,6 +231,11 @@ final class Executor {
     }
   }
 
+  /** Runs op {@code op} alone on one image, its inputs already computed in {@code s}. */
+  void step(Scratch s, int op, boolean intraOp) {
+    steps[op].run(s, 1, intraOp);
+  }
+
   /** Whether a call on {@code images} inputs at once should split its ops over threads. */
   boolean intraOp(int images) {
     return images < cores;

@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,7 +26,8 @@ import java.util.stream.IntStream;
  *
  * <p>Run with {@code --add-modules jdk.incubator.vector} for the Vector API kernels; without it the
  * scalar kernels compute the same integers, more slowly. Instances are immutable and thread-safe;
- * each thread reuses its own scratch buffers, large batches are split across the cores by images,
+ * each thread reuses its own scratch buffers (a second call that a thread runs in the middle of a
+ * first, as a ForkJoinPool worker may while it waits, takes another), large batches are split across the cores by images,
  * and smaller ones (a single image too) by splitting each large op.
  */
 public final class Int8Model {
@@ -34,7 +36,8 @@ public final class Int8Model {
   private final Int8Kernels kernels;
   private final Executor executor;
   private final int cores;
-  private final ThreadLocal<Executor.Scratch> scratch;
+  /** Per thread, the scratch buffers no call of that thread is using now. */
+  private final ThreadLocal<ArrayDeque<Executor.Scratch>> free;
 
   Int8Model(Graph graph) {
     this(graph, Int8KernelsProvider.get());
@@ -50,7 +53,7 @@ public final class Int8Model {
     this.kernels = kernels;
     this.cores = cores;
     this.executor = new Executor(graph, kernels, cores);
-    this.scratch = new ThreadLocal<>();
+    this.free = ThreadLocal.withInitial(ArrayDeque::new);
   }
 
   /**
@@ -240,17 +243,104 @@ public final class Int8Model {
     if (opIndex < 0 || opIndex >= graph.ops().size()) {
       throw new IllegalArgumentException("op index " + opIndex + " not in [0, " + graph.ops().size() + ")");
     }
+    Executor.Scratch s = start(input);
+    try {
+      executor.run(s, 1, opIndex, executor.intraOp(1));
+      return integers(s, opIndex);
+    } finally {
+      release(s);
+    }
+  }
+
+  /**
+   * Agreement checks: {@link #quantizedOutput(int, float[])} of every op for one input, indexed
+   * like {@link #ops()}, from one pass through the graph.
+   */
+  public int[][] quantizedOutputs(float[] input) {
+    Executor.Scratch s = start(input);
+    try {
+      int[][] out = new int[graph.ops().size()][];
+      for (int i = 0; i < out.length; i++) {
+        executor.step(s, i, executor.intraOp(1));
+        out[i] = integers(s, i);
+      }
+      return out;
+    } finally {
+      release(s);
+    }
+  }
+
+  /**
+   * Agreement checks: op {@code opIndex} alone, on the integer codes of the tensors it reads ({@link
+   * OpInfo#inputTensors()} order, values as {@link #quantizedOutput(int, float[])} gives them), so that
+   * an op can be compared with its twin in another implementation on the same inputs.
+   *
+   * @throws IllegalArgumentException for a wrong number or size of inputs, a value outside its
+   *     tensor's range, or an op that reads a dynamic tensor (its scale comes from the image)
+   */
+  public int[] quantizedOutput(int opIndex, int[]... inputs) {
+    if (opIndex < 0 || opIndex >= graph.ops().size()) {
+      throw new IllegalArgumentException("op index " + opIndex + " not in [0, " + graph.ops().size() + ")");
+    }
+    Op op = graph.ops().get(opIndex);
+    int[] tensors = op.inputs();
+    if (inputs.length != tensors.length) {
+      throw new IllegalArgumentException("op " + op.name() + " reads " + tensors.length + " tensor(s), got "
+          + inputs.length);
+    }
+    Executor.Scratch s = acquire(1);
+    try {
+      write(op, inputs, s);
+      executor.step(s, opIndex, executor.intraOp(1));
+      return integers(s, opIndex);
+    } finally {
+      release(s);
+    }
+  }
+
+  /** {@code inputs}, checked against the tensors {@code op} reads, into those tensors of {@code s}. */
+  private void write(Op op, int[][] inputs, Executor.Scratch s) {
+    int[] tensors = op.inputs();
+    for (int j = 0; j < tensors.length; j++) {
+      TensorInfo t = graph.tensors().get(tensors[j]);
+      if (t.quantization() == null) {
+        throw new IllegalArgumentException("op " + op.name() + " reads tensor " + tensors[j]
+            + ", which has no fixed quantization");
+      }
+      if (inputs[j].length != t.size()) {
+        throw new IllegalArgumentException("input " + j + " of op " + op.name() + " has " + inputs[j].length
+            + " values, tensor " + tensors[j] + " " + describe(t.shape()) + " has " + t.size());
+      }
+      byte[] dst = executor.tensor(s, tensors[j]);
+      int qmax = t.quantization().qmax();
+      for (int k = 0; k < inputs[j].length; k++) {
+        int v = inputs[j][k];
+        if (v < 0 || v > qmax) {
+          throw new IllegalArgumentException("input " + j + " of op " + op.name() + ": value " + v + " at " + k
+              + " outside [0, " + qmax + "]");
+        }
+        dst[k] = (byte) (v - 128);
+      }
+    }
+  }
+
+  /** A scratch holding {@code input} quantized as tensor 0; {@link #release} it after use. */
+  private Executor.Scratch start(float[] input) {
     int size = graph.input().size();
     checkLength(input.length, 1, size);
     checkFinite(input, 0, size, "input");
-    Executor.Scratch s = scratch(1);
+    Executor.Scratch s = acquire(1);
     quantize(input, 0, s, 0);
-    executor.run(s, 1, opIndex, executor.intraOp(1));
-    TensorInfo out = graph.tensors().get(opIndex + 1);
-    if (out.quantization() == null && opIndex == graph.ops().size() - 1) {
+    return s;
+  }
+
+  /** Op {@code op}'s output in {@code s} as {@link #quantizedOutput(int, float[])} returns it. */
+  private int[] integers(Executor.Scratch s, int op) {
+    TensorInfo out = graph.tensors().get(op + 1);
+    if (out.quantization() == null && op == graph.ops().size() - 1) {
       return executor.lastAccumulators(s);
     }
-    byte[] buffer = executor.tensor(s, opIndex + 1);
+    byte[] buffer = executor.tensor(s, op + 1);
     int[] q = new int[out.size()];
     for (int i = 0; i < q.length; i++) {
       q[i] = buffer[i] + 128;
@@ -267,13 +357,13 @@ public final class Int8Model {
     return quantizedOutput(index, input);
   }
 
-  private Executor.Scratch scratch(int images) {
-    Executor.Scratch current = scratch.get();
-    Executor.Scratch s = executor.scratch(current, images);
-    if (s != current) {
-      scratch.set(s);
-    }
-    return s;
+  /** Scratch for {@code images} inputs that no other call uses until {@link #release}. */
+  private Executor.Scratch acquire(int images) {
+    return executor.scratch(free.get().pollFirst(), images);
+  }
+
+  private void release(Executor.Scratch s) {
+    free.get().offerFirst(s);
   }
 
   private interface Source {
@@ -292,12 +382,16 @@ public final class Int8Model {
     (pieces > 1 ? range.parallel() : range).forEach(piece -> {
       int from = piece * per;
       int n = Math.min(per, count - from);
-      Executor.Scratch s = scratch(n);
-      for (int b = 0; b < n; b++) {
-        source.fill(from + b, s, b);
+      Executor.Scratch s = acquire(n);
+      try {
+        for (int b = 0; b < n; b++) {
+          source.fill(from + b, s, b);
+        }
+        executor.run(s, n, graph.ops().size() - 1, intraOp);
+        writeOutput(s, n, out, from * outSize);
+      } finally {
+        release(s);
       }
-      executor.run(s, n, graph.ops().size() - 1, intraOp);
-      writeOutput(s, n, out, from * outSize);
     });
     return out;
   }

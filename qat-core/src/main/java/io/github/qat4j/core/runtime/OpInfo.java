@@ -9,6 +9,8 @@ import java.util.List;
  *
  * @param name the op's name, unique in the model
  * @param kind what the op computes
+ * @param inputTensors the tensors it reads, in order: 0 is the model input, {@code i + 1} the output
+ *     of op {@code i}
  * @param inputShapes the shapes of the tensors it reads, in order
  * @param outputShape the shape of the tensor it writes
  * @param weights its weights, or null for an op without them
@@ -22,7 +24,7 @@ import java.util.List;
  * @param fileBytes bytes of the op's section in the model file: weights, per-channel parameters,
  *     name, fields and framing
  */
-public record OpInfo(String name, Kind kind, List<List<Integer>> inputShapes, List<Integer> outputShape,
+public record OpInfo(String name, Kind kind, List<Integer> inputTensors, List<List<Integer>> inputShapes, List<Integer> outputShape,
     Weights weights, TensorQuantization outputQuantization, Activation activation, long macs, long fileBytes) {
 
   /** The op types of the runtime. */
@@ -51,6 +53,7 @@ public record OpInfo(String name, Kind kind, List<List<Integer>> inputShapes, Li
   public record Weights(int bits, int count, float minScale, float maxScale) {}
 
   public OpInfo {
+    inputTensors = List.copyOf(inputTensors);
     inputShapes = inputShapes.stream().map(List::copyOf).toList();
     outputShape = List.copyOf(outputShape);
   }
@@ -58,8 +61,10 @@ public record OpInfo(String name, Kind kind, List<List<Integer>> inputShapes, Li
   /** Op {@code index} of {@code graph}. */
   static OpInfo of(Graph graph, int index) {
     Op op = graph.ops().get(index);
+    List<Integer> inputTensors = new ArrayList<>();
     List<List<Integer>> inputs = new ArrayList<>();
     for (int t : op.inputs()) {
+      inputTensors.add(t);
       inputs.add(shape(graph.tensors().get(t)));
     }
     TensorInfo out = graph.tensors().get(index + 1);
@@ -93,7 +98,7 @@ public record OpInfo(String name, Kind kind, List<List<Integer>> inputShapes, Li
     } else {
       kind = Kind.RESHAPE;
     }
-    return new OpInfo(op.name(), kind, inputs, shape(out), weights, out.quantization(), activation, macs, bytes);
+    return new OpInfo(op.name(), kind, inputTensors, inputs, shape(out), weights, out.quantization(), activation, macs, bytes);
   }
 
   private static List<Integer> shape(TensorInfo t) {

@@ -33,10 +33,19 @@ class Int8ModelTest {
       Int8Model panama = new Int8Model(g, new PanamaInt8Kernels());
       float[] x = RandomModels.input(rnd, g.input().size());
       int[][] expected = RandomModels.evaluate(g, x);
+      int[][] all = panama.quantizedOutputs(x);
+      assertEquals(g.ops().size(), all.length);
       for (int op = 0; op < g.ops().size(); op++) {
         String where = "trial " + trial + " op " + op + " " + g.ops().get(op).getClass().getSimpleName();
         assertArrayEquals(expected[op + 1], scalar.quantizedOutput(op, x), where);
         assertArrayEquals(expected[op + 1], panama.quantizedOutput(op, x), where);
+        assertArrayEquals(expected[op + 1], all[op], where);
+        int[] reads = g.ops().get(op).inputs();
+        int[][] inputs = new int[reads.length][];
+        for (int j = 0; j < reads.length; j++) {
+          inputs[j] = expected[reads[j]];
+        }
+        assertArrayEquals(expected[op + 1], panama.quantizedOutput(op, inputs), where + " alone");
       }
       assertArrayEquals(scalar.predict(x), panama.predict(x));
     }
