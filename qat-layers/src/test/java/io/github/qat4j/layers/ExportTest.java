@@ -63,12 +63,12 @@ class ExportTest {
                 + "within 2 LSB on %.5f%n", same, N, (double) withinOne / values, (double) withinTwo / values);
         // The global average pool averages exact integers in the runtime and rounds, where the QAT
         // graph averages without rounding: near ties of random logits may flip.
-        assertTrue(same >= 0.97 * N, "same class on " + same + " of " + N);
-        // Each op is within 1 LSB of its fake-quantized twin given the same inputs (the runtime's op
-        // tests are bit-exact against the scalar reference); an add then sums two inputs that may each
-        // be 1 LSB off, and TFLite's integer add rounds three times, so 2 LSB occur after it.
-        assertTrue(withinOne >= 0.98 * values, "within 1 LSB: " + withinOne + " of " + values);
-        assertTrue(withinTwo >= 0.9995 * values, "within 2 LSB: " + withinTwo + " of " + values);
+        assertTrue(same >= 0.99 * N, "same class on " + same + " of " + N);
+        // Requantization rounds the exact product once, as the fake-quantized graph does; what is left
+        // is the int32 bias, rounded to units of s_in * s_w, which moves a rare rounding by 1 LSB, and
+        // an add of two inputs each 1 LSB off.
+        assertTrue(withinOne >= 0.999 * values, "within 1 LSB: " + withinOne + " of " + values);
+        assertTrue(withinTwo >= 0.99999 * values, "within 2 LSB: " + withinTwo + " of " + values);
     }
 
     @Test

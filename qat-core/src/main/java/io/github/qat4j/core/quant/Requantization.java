@@ -1,70 +1,42 @@
 package io.github.qat4j.core.quant;
 
 /**
- * Integer-only requantization, written out as gemmlowp ({@code fixedpoint/fixedpoint.h}) and
- * TensorFlow Lite ({@code MultiplyByQuantizedMultiplier} in {@code kernels/internal/common.h})
- * define it. The integer runtime's kernels are checked against these methods.
+ * Integer-only requantization: TFLite's {@code MultiplyByQuantizedMultiplier} in its single-rounding
+ * form ({@code TFLITE_SINGLE_ROUNDING} in {@code kernels/internal/common.h}), with ties to even. The
+ * integer runtime's kernels are checked against these methods.
  *
  * <p>An int32 accumulator {@code acc} of {@code sum (x - z_x) * w} plus the int32 bias becomes an
  * output code {@code clamp(multiplyByQuantizedMultiplier(acc, m, shift) + z_out, qmin, qmax)}, where
  * {@code (m, shift) = QuantizedMultiplier.of(s_in * s_w / s_out)}. No floating point is involved.
  *
- * <p>Rounding here is gemmlowp's: the doubling high multiply rounds half up (towards positive
- * infinity, via its nudge), the power-of-two division rounds half away from zero. This is the
- * fixed-point rescaling step, not the quantization of a real value, which uses {@link Rounding}.
+ * <p>Why one rounding, not gemmlowp's two (a rounding doubling high multiply, then a rounding shift):
+ * the high multiply keeps only {@code -shift} bits below the output's last one (8 or 9 for a typical
+ * {@code s_in * s_w / s_out} near 1/300), so a value such as 35.4984 LSB first became 35.5 and then
+ * 36 where the fake-quantized network, rounding the real product once, gave 35. That happened to about
+ * one output in a thousand of every convolution, and through a ResNet the flips carried into every
+ * later layer (ResNet-20 after a short run: a few percent of the images changed class). Rounding the
+ * exact product once, ties to even as {@link Rounding} does, gives the integer the QAT network
+ * computes, up to the 31-bit multiplier and float32 rounding in training.
  */
 public final class Requantization {
 
   private Requantization() {}
 
   /**
-   * gemmlowp's {@code SaturatingRoundingDoublingHighMul}: the high 32 bits of {@code 2 * a * b},
-   * rounded, i.e. {@code round(a * b / 2^31)}. The single overflowing case,
-   * {@code a == b == Integer.MIN_VALUE} (whose exact result is {@code 2^31}), saturates to
-   * {@link Integer#MAX_VALUE}.
-   */
-  public static int saturatingRoundingDoublingHighMul(int a, int b) {
-    if (a == Integer.MIN_VALUE && b == Integer.MIN_VALUE) {
-      return Integer.MAX_VALUE;
-    }
-    long ab = (long) a * b;
-    long nudge = ab >= 0 ? (1L << 30) : 1 - (1L << 30);
-    // Java's long division truncates towards zero, as C++'s does in gemmlowp.
-    return (int) ((ab + nudge) / (1L << 31));
-  }
-
-  /**
-   * gemmlowp's {@code RoundingDivideByPOT}: {@code x / 2^exponent} rounded to nearest, ties away
-   * from zero.
+   * {@code x * multiplier * 2^(shift - 31)} rounded once to the nearest integer, ties to even,
+   * saturated to the int32 range: the 64-bit product {@code x * multiplier} (exact, below 2^62 in
+   * magnitude), then a rounding arithmetic shift right by {@code 31 - shift}.
    *
-   * @param exponent in [0, 31]; Java masks shift distances, so anything else is rejected rather
-   *     than silently wrong
-   */
-  public static int roundingDivideByPOT(int x, int exponent) {
-    if (exponent < 0 || exponent > 31) {
-      throw new IllegalArgumentException("exponent must be in [0, 31], got " + exponent);
-    }
-    int mask = (int) ((1L << exponent) - 1);
-    int remainder = x & mask;
-    int threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-    return (x >> exponent) + (remainder > threshold ? 1 : 0);
-  }
-
-  /**
-   * TFLite's {@code MultiplyByQuantizedMultiplier}: {@code x * multiplier * 2^(shift - 31)},
-   * computed as a left shift by {@code max(shift, 0)}, the doubling high multiply, then a rounding
-   * right shift by {@code max(-shift, 0)}.
-   *
-   * <p>The left shift saturates to the int32 range where C++ would overflow (undefined behaviour
-   * there); with real multipliers below 1, as in every conv and dense layer, {@code shift <= 0}
-   * and it never applies.
+   * @param shift in [-31, 30], as {@link QuantizedMultiplier} makes it and the model reader checks
    */
   public static int multiplyByQuantizedMultiplier(int x, int multiplier, int shift) {
-    int leftShift = shift > 0 ? shift : 0;
-    int rightShift = shift > 0 ? 0 : -shift;
-    long shifted = (long) x << leftShift;
-    int xs = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, shifted));
-    return roundingDivideByPOT(saturatingRoundingDoublingHighMul(xs, multiplier), rightShift);
+    int total = 31 - shift;
+    long product = (long) x * multiplier;
+    long floor = product >> total;
+    long remainder = product & ((1L << total) - 1);
+    // Up when the remainder is above half, or exactly half with an odd floor: remainder + (floor & 1) > half.
+    long rounded = floor + (remainder + (floor & 1) > 1L << (total - 1) ? 1 : 0);
+    return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, rounded));
   }
 
   /**

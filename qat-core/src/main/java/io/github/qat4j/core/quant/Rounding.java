@@ -15,9 +15,8 @@ package io.github.qat4j.core.quant;
  * also unbiased: ties do not all move the same way, so a tensor's mean does not drift by up to
  * half an LSB. {@link Math#rint} implements it exactly and compiles to a single instruction.
  *
- * <p>The fixed-point requantization inside the integer runtime is a different operation with its
- * own, separately specified rounding (gemmlowp's, half away from zero); see
- * {@link Requantization}.
+ * <p>The fixed-point requantization inside the integer runtime rounds its exact product once by the
+ * same rule, in integer arithmetic; see {@link Requantization}.
  *
  * <pre>{@code
  * Rounding.round(2.5f)  // 2

@@ -186,17 +186,15 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
       int row = accOffset + i * accRowStride;
       int dst = outOffset + i * outRowStride;
       int j = 0;
-      if (multiplier != Integer.MIN_VALUE) { // MIN_VALUE saturates one product; leave it to the scalar loop
-        for (; j + lanes <= cols; j += lanes) {
-          LongVector x = (LongVector) IntVector.fromArray(INT_OF_LONG, acc, row + j)
-              .convertShape(VectorOperators.I2L, LONG, 0);
-          LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift)
-              .add(outputOffset).max(quantizedActivationMin).min(quantizedActivationMax);
-          ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, dst + j);
-        }
+      for (; j + lanes <= cols; j += lanes) {
+        LongVector x = (LongVector) IntVector.fromArray(INT_OF_LONG, acc, row + j)
+            .convertShape(VectorOperators.I2L, LONG, 0);
+        LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift)
+            .add(outputOffset).max(quantizedActivationMin).min(quantizedActivationMax);
+        ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, dst + j);
       }
       for (; j < cols; j++) {
-        int v = Requantization.multiplyByQuantizedMultiplier(acc[row + j], multiplier, shift) + outputOffset;
+        long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[row + j], multiplier, shift) + outputOffset;
         out[dst + j] = (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
       }
     }
@@ -214,9 +212,7 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
   public void add(byte[] in1, int in1Offset, byte[] in2, int in2Offset, int size, AddParams p, byte[] out,
       int outOffset) {
     int i = 0;
-    // A multiplier of MIN_VALUE saturates one product, which the vector multiply leaves out (see requantize).
-    if (BYTE_OF_LONG != null && p.input1Multiplier() != Integer.MIN_VALUE && p.input2Multiplier() != Integer.MIN_VALUE
-        && p.outputMultiplier() != Integer.MIN_VALUE) {
+    if (BYTE_OF_LONG != null) {
       int lanes = LONG.length();
       int[] sums = ADD_SUMS.get();
       for (int block; (block = Math.min(ADD_BLOCK, (size - i) / lanes * lanes)) > 0; i += block) {
@@ -258,33 +254,16 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
   }
 
   /**
-   * TFLite's {@code MultiplyByQuantizedMultiplier} on int32 values held in long lanes: the
-   * saturating left shift, the rounding doubling high multiply (no lane can hit its one saturating
-   * case, since the caller excludes a multiplier of {@code Integer.MIN_VALUE}), and the rounding
-   * right shift, ties away from zero.
+   * {@link Requantization#multiplyByQuantizedMultiplier} on int32 values held in long lanes: the
+   * exact 64-bit product, an arithmetic shift, ties to even, saturated to int32.
    */
   private static LongVector multiplyByQuantizedMultiplier(LongVector x, int multiplier, int shift) {
-    int left = Math.max(shift, 0);
-    int right = Math.max(-shift, 0);
-    if (left > 0) {
-      x = x.lanewise(VectorOperators.LSHL, left).max(Integer.MIN_VALUE).min(Integer.MAX_VALUE);
-    }
-    LongVector ab = x.mul(multiplier);
-    VectorMask<Long> negative = ab.compare(VectorOperators.LT, 0);
-    LongVector nudged = ab.add(LongVector.broadcast(LONG, 1L << 30).blend(1 - (1L << 30), negative));
-    // Division by 2^31 truncating towards zero: add 2^31 - 1 before the arithmetic shift when negative.
-    VectorMask<Long> nudgedNegative = nudged.compare(VectorOperators.LT, 0);
-    LongVector high = nudged.add(LongVector.zero(LONG).blend((1L << 31) - 1, nudgedNegative))
-        .lanewise(VectorOperators.ASHR, 31);
-    if (right == 0) {
-      return high;
-    }
-    long mask = (1L << right) - 1;
-    LongVector threshold = LongVector.broadcast(LONG, mask >> 1)
-        .blend((mask >> 1) + 1, high.compare(VectorOperators.LT, 0));
-    LongVector remainder = high.and(mask);
-    LongVector rounded = high.lanewise(VectorOperators.ASHR, right);
-    return rounded.add(LongVector.zero(LONG).blend(1, remainder.compare(VectorOperators.GT, threshold)));
+    int total = 31 - shift;
+    LongVector product = x.mul(multiplier);
+    LongVector floor = product.lanewise(VectorOperators.ASHR, total);
+    LongVector remainder = product.and((1L << total) - 1);
+    VectorMask<Long> up = remainder.add(floor.and(1)).compare(VectorOperators.GT, 1L << (total - 1));
+    return floor.add(LongVector.broadcast(LONG, 1), up).max(Integer.MIN_VALUE).min(Integer.MAX_VALUE);
   }
 
   /** Two int vectors of pixels per register tile of {@link #convGemm}. */

@@ -51,7 +51,7 @@ class ScalarInt8Kernels implements Int8Kernels {
     for (int i = 0; i < rows; i++) {
       for (int j = 0; j < cols; j++) {
         int c = channelPerRow ? i : j;
-        int v = Requantization.multiplyByQuantizedMultiplier(acc[accOffset + i * accRowStride + j],
+        long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[accOffset + i * accRowStride + j],
             outputMultiplier[c], outputShift[c]) + outputOffset;
         out[outOffset + i * outRowStride + j] =
             (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
@@ -226,7 +226,7 @@ class ScalarInt8Kernels implements Int8Kernels {
       int shifted2 = (in2[in2Offset + i] + p.input2Offset()) << p.leftShift();
       int scaled1 = Requantization.multiplyByQuantizedMultiplier(shifted1, p.input1Multiplier(), p.input1Shift());
       int scaled2 = Requantization.multiplyByQuantizedMultiplier(shifted2, p.input2Multiplier(), p.input2Shift());
-      int raw = Requantization.multiplyByQuantizedMultiplier(scaled1 + scaled2, p.outputMultiplier(),
+      long raw = (long) Requantization.multiplyByQuantizedMultiplier(scaled1 + scaled2, p.outputMultiplier(),
           p.outputShift()) + p.outputOffset();
       out[outOffset + i] = (byte) Math.max(p.quantizedActivationMin(), Math.min(p.quantizedActivationMax(), raw));
     }

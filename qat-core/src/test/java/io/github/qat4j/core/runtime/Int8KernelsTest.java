@@ -114,7 +114,7 @@ class Int8KernelsTest {
             for (int j = 0; j < outRowStride; j++) {
               int c = channelPerRow ? i : j;
               int v = j < cols
-                  ? Math.max(-100, Math.min(90, Requantization.multiplyByQuantizedMultiplier(
+                  ? (int) Math.max(-100, Math.min(90, (long) Requantization.multiplyByQuantizedMultiplier(
                       acc[accOffset + i * accRowStride + j], multiplier[c], shift[c]) - 5))
                   : 77;
               assertEquals(v, out[3 + i * outRowStride + j],
@@ -246,9 +246,9 @@ class Int8KernelsTest {
             p.input1Multiplier(), p.input1Shift());
         int s2 = Requantization.multiplyByQuantizedMultiplier((in2[5 + i] + p.input2Offset()) << p.leftShift(),
             p.input2Multiplier(), p.input2Shift());
-        int v = Requantization.multiplyByQuantizedMultiplier(s1 + s2, p.outputMultiplier(), p.outputShift())
+        long v = (long) Requantization.multiplyByQuantizedMultiplier(s1 + s2, p.outputMultiplier(), p.outputShift())
             + p.outputOffset();
-        assertEquals(Math.max(p.quantizedActivationMin(), Math.min(p.quantizedActivationMax(), v)), expected[2 + i]);
+        assertEquals((int) Math.max(p.quantizedActivationMin(), Math.min(p.quantizedActivationMax(), v)), expected[2 + i]);
       }
     }
   }

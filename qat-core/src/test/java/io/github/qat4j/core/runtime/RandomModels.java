@@ -208,9 +208,9 @@ final class RandomModels {
               a.input1Shift());
           int s2 = Requantization.multiplyByQuantizedMultiplier((in2[k] - z2) << a.leftShift(), a.input2Multiplier(),
               a.input2Shift());
-          int r = Requantization.multiplyByQuantizedMultiplier(s1 + s2, a.outputMultiplier(), a.outputShift())
+          long r = (long) Requantization.multiplyByQuantizedMultiplier(s1 + s2, a.outputMultiplier(), a.outputShift())
               + a.quantization().zeroPoint();
-          v[i + 1][k] = Math.max(a.quantizedActivationMin(), Math.min(a.quantizedActivationMax(), r));
+          v[i + 1][k] = (int) Math.max(a.quantizedActivationMin(), Math.min(a.quantizedActivationMax(), r));
         }
       } else {
         v[i + 1] = in.clone();
@@ -227,9 +227,9 @@ final class RandomModels {
     int[] q = new int[acc.length];
     for (int i = 0; i < acc.length; i++) {
       int c = i / plane;
-      int v = Requantization.multiplyByQuantizedMultiplier(acc[i], r.outputMultiplier()[c], r.outputShift()[c])
+      long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[i], r.outputMultiplier()[c], r.outputShift()[c])
           + r.quantization().zeroPoint();
-      q[i] = Math.max(r.quantizedActivationMin(), Math.min(r.quantizedActivationMax(), v));
+      q[i] = (int) Math.max(r.quantizedActivationMin(), Math.min(r.quantizedActivationMax(), v));
     }
     return q;
   }
