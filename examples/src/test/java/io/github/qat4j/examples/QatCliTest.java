@@ -106,6 +106,7 @@ class QatCliTest {
         JsonNode conv1 = json.get("quantizers").get(1);
         assertEquals("conv1", conv1.get("layer").asText());
         assertTrue(conv1.get("sqnr_db").asDouble() > 20, "8-bit weights: SQNR " + conv1.get("sqnr_db"));
+        assertNoCollapsedScales(json);
 
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<img src=\"plots/confusion.png\""));
@@ -179,9 +180,11 @@ class QatCliTest {
         Path out = dir.resolve("run");
         Run r = run(List.of("cifar10", "--model", "resnet20", "--width", "16", "--output", out.toString(), "--train-subset", "128",
                 "--test-subset", "64", "--batch-size", "32", "--epochs", "1", "--qat-epochs", "1",
-                "--observe-iterations", "2"));
+                "--observe-iterations", "2", "--weight-bits", "4"));
         assertEquals(0, r.code, r.err);
         JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertEquals(4, json.get("weight_bits").asInt());
+        assertNoCollapsedScales(json);
         assertEquals("cifar10", json.get("dataset").asText());
         assertEquals("resnet20-w16", json.get("model").asText());
         assertTrue(json.has("int8"), json.toString());
@@ -366,6 +369,13 @@ class QatCliTest {
             assertTrue(r.out.contains("Usage: qat " + command), r.out);
         }
         assertTrue(run(List.of("mnist", "--help")).out.contains("(default: 6)"), "per-command defaults are shown");
+    }
+
+    /** No learned scale of a default run reaches the floor (W8A8 on MNIST, W4A8 on CIFAR-10 above). */
+    private static void assertNoCollapsedScales(JsonNode json) {
+        for (JsonNode q : json.get("quantizers")) {
+            assertEquals(0, q.get("collapsed_scales").asInt(), q.toString());
+        }
     }
 
     private static List<String> args(Path out, String... more) {

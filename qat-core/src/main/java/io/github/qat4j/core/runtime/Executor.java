@@ -501,7 +501,7 @@ final class Executor {
       if (requantized != null) {
         Op.Requantized r = requantized;
         kernels.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, r.outputMultiplier(),
-            r.outputShift(), r.quantization().zeroPoint() - 128, r.quantizedActivationMin() - 128,
+            r.outputShift(), r.outputBias(), r.quantization().zeroPoint() - 128, r.quantizedActivationMin() - 128,
             r.quantizedActivationMax() - 128, out, outOffset, outRowStride);
         return;
       }

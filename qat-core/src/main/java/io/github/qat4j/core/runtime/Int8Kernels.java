@@ -41,14 +41,14 @@ interface Int8Kernels {
   /**
    * TFLite's per-channel output stage: {@code out[outOffset + i * outRowStride + j] =
    * clamp(MultiplyByQuantizedMultiplier(acc[accOffset + i * accRowStride + j], output_multiplier[c],
-   * output_shift[c]) + output_offset, quantized_activation_min, quantized_activation_max)} for
+   * output_shift[c], output_bias[c]) + output_offset, quantized_activation_min, quantized_activation_max)} for
    * {@code i < rows}, {@code j < cols}, with channel {@code c = i} when {@code channelPerRow} (a
    * convolution's {@code [channel][pixel]}) and {@code c = j} otherwise (a dense layer's {@code
    * [image][feature]}). The strides let one tile of a convolution's pixels land in the rows of
    * the whole output plane.
    */
   void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
-      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int[] outputMultiplier, int[] outputShift, long[] outputBias, int outputOffset, int quantizedActivationMin,
       int quantizedActivationMax, byte[] out, int outOffset, int outRowStride);
 
   /**

@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * Assembles an {@link Int8Model} from float scales, int8 weights and float biases, and derives
- * every integer parameter the runtime needs in this one place: the int32 bias {@code round(b /
- * (s_in s_w[c]))} ({@link Requantization#biasToInt32}), {@code output_multiplier} /
+ * every integer parameter the runtime needs in this one place: a requantized layer's output bias
+ * ({@link Requantization#outputBias}) or a logits layer's int32 bias {@code round(b / (s_in
+ * s_w[c]))} ({@link Requantization#biasToInt32}), {@code output_multiplier} /
  * {@code output_shift} for {@code s_in s_w[c] / s_out} ({@link QuantizedMultiplier#of}), the
  * activation clamp ({@link Activation}) and TFLite's Add parameters.
  *
@@ -96,7 +97,8 @@ public final class Int8ModelBuilder {
     float[] scales = perChannel(weightScale, outChannels);
     return append(new Op.Conv2D(name(name, "conv"), current, inChannels, outChannels, weightShape[2], weightShape[3],
         stride[0], stride[1], padding[0], padding[1], padding[2], padding[3], dilation[0], dilation[1], groups,
-        weightBits, weights.clone(), scales, int32Bias(bias, scales, outChannels), stage(scales, output, activation)));
+        weightBits, weights.clone(), scales, int32Bias(bias, scales, outChannels, output),
+        stage(scales, bias, output, activation)));
   }
 
   /**
@@ -132,7 +134,7 @@ public final class Int8ModelBuilder {
     TensorInfo in = tensors.get(current);
     float[] scales = perChannel(weightScale, outFeatures);
     return append(new Op.Dense(name(name, "dense"), current, in.size(), outFeatures, weightBits, weights.clone(),
-        scales, int32Bias(bias, scales, outFeatures), stage(scales, output, activation)));
+        scales, int32Bias(bias, scales, outFeatures, output), stage(scales, bias, output, activation)));
   }
 
   /** Max pool; {@code kernel} and {@code stride} {@code [h, w]}, {@code padding} {@code [top, left, bottom, right]}. */
@@ -214,19 +216,21 @@ public final class Int8ModelBuilder {
     return this;
   }
 
-  private int[] int32Bias(float[] bias, float[] weightScale, int channels) {
+  /** The int32 bias of a layer that outputs float logits; zeros for a requantized one (its stage holds it). */
+  private int[] int32Bias(float[] bias, float[] weightScale, int channels, TensorQuantization output) {
     if (bias != null && bias.length != channels) {
       throw new IllegalArgumentException("need " + channels + " biases, got " + bias.length);
     }
     float inputScale = inputScale();
     int[] q = new int[channels];
-    for (int c = 0; c < channels && bias != null; c++) {
+    for (int c = 0; c < channels && bias != null && output == null; c++) {
       q[c] = Requantization.biasToInt32(bias[c], inputScale, weightScale[c]);
     }
     return q;
   }
 
-  private Op.Output stage(float[] weightScale, TensorQuantization output, Activation activation) {
+  /** The output stage; a requantized one takes the bias ({@link Requantization#outputBias}). */
+  private Op.Output stage(float[] weightScale, float[] bias, TensorQuantization output, Activation activation) {
     double inputScale = inputScale();
     int channels = weightScale.length;
     if (output == null) {
@@ -238,13 +242,15 @@ public final class Int8ModelBuilder {
     }
     int[] multiplier = new int[channels];
     int[] shift = new int[channels];
+    long[] outputBias = new long[channels];
     for (int c = 0; c < channels; c++) {
       QuantizedMultiplier m = QuantizedMultiplier.of(inputScale * weightScale[c] / output.scale());
       multiplier[c] = m.multiplier();
       shift[c] = m.shift();
+      outputBias[c] = bias == null ? 0 : Requantization.outputBias(bias[c], output.scale(), m.shift());
     }
     int[] clamp = activation.clamp(output);
-    return new Op.Requantized(output, multiplier, shift, clamp[0], clamp[1]);
+    return new Op.Requantized(output, multiplier, shift, outputBias, clamp[0], clamp[1]);
   }
 
   private float inputScale() {

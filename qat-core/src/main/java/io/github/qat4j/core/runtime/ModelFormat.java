@@ -11,15 +11,17 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * The int8 model file: writer of version 3, strict reader of versions 1 to 3. qat-core/README.md
+ * The int8 model file: writer of version 4, strict reader of versions 1 to 4. qat-core/README.md
  * is the specification; this class follows it field by field.
  */
 final class ModelFormat {
 
   static final byte[] MAGIC = {'Q', 'A', 'T', '4', 'J', 'I', '8', 0};
-  static final int VERSION = 3;
+  static final int VERSION = 4;
   /** The first version with dynamic tensors: the INPUT kind byte and DYNAMIC_DENSE. */
   static final int DYNAMIC_VERSION = 3;
+  /** The first version whose requantized layers store an i64 output bias instead of the int32 bias. */
+  static final int OUTPUT_BIAS_VERSION = 4;
 
   static final int INPUT = 1;
   static final int CONV2D = 2;
@@ -190,6 +192,10 @@ final class ModelFormat {
       i32(Float.floatToRawIntBits(v));
     }
 
+    void i64(long v) {
+      i32((int) v, (int) (v >>> 32));
+    }
+
     void string(String s) {
       byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
       out.write(utf8.length & 0xFF);
@@ -220,11 +226,15 @@ final class ModelFormat {
       for (float s : weightScale) {
         f32(s);
       }
-      i32(bias);
       if (output instanceof Op.Requantized r) {
+        // An op read from an older file keeps its int32 bias: (acc + b) * m = acc * m + b * m, exactly.
+        for (int c = 0; c < bias.length; c++) {
+          i64(r.outputBias()[c] + (long) bias[c] * r.outputMultiplier()[c]);
+        }
         i32(r.outputMultiplier());
         i32(r.outputShift());
       } else {
+        i32(bias);
         for (float s : ((Op.Dequantized) output).outputScale()) {
           f32(s);
         }
@@ -474,6 +484,11 @@ final class ModelFormat {
       return Float.intBitsToFloat(i32(what));
     }
 
+    long i64(String what) throws ModelFormatException {
+      long low = i32(what) & 0xFFFFFFFFL;
+      return low | (long) i32(what) << 32;
+    }
+
     String string() throws ModelFormatException {
       int length = u8("name length") | u8("name length") << 8;
       need(length, "name");
@@ -564,16 +579,22 @@ final class ModelFormat {
       }
       int stored = storedBits(version, bits);
       long weightBytes = packedBytes(stored, count);
+      boolean outputBias = kind == REQUANTIZED && version >= OUTPUT_BIAS_VERSION;
       // Every array's size is checked against the bytes left before it is allocated.
-      need(channels * 12L + weightBytes, channels + " channels and " + weightsOf(name, count, stored));
+      need(channels * (outputBias ? 16L : 12L) + weightBytes, channels + " channels and "
+          + weightsOf(name, count, stored));
       float[] weightScale = new float[channels];
       for (int c = 0; c < channels; c++) {
         weightScale[c] = f32("weight scale");
       }
-      int[] bias = ints(channels);
+      int[] bias = outputBias ? new int[channels] : ints(channels);
+      long[] fixedBias = new long[channels];
+      for (int c = 0; c < channels && outputBias; c++) {
+        fixedBias[c] = i64("output bias");
+      }
       Op.Output output;
       if (kind == REQUANTIZED) {
-        output = new Op.Requantized(q, ints(channels), ints(channels), actMin, actMax);
+        output = new Op.Requantized(q, ints(channels), ints(channels), fixedBias, actMin, actMax);
       } else {
         float[] outputScale = new float[channels];
         for (int c = 0; c < channels; c++) {

@@ -2,6 +2,7 @@ package io.github.qat4j.core.runtime;
 
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.core.quant.QuantizedMultiplier;
+import io.github.qat4j.core.quant.Requantization;
 import java.util.Arrays;
 import java.util.List;
 
@@ -29,10 +30,12 @@ sealed interface Op {
 
   /**
    * TFLite's output stage: per channel {@code output_multiplier} / {@code output_shift} for
-   * {@code M = s_in * s_w[c] / s_out}, then the zero point and the clamp (uint domain).
+   * {@code M = s_in * s_w[c] / s_out}, the bias in that product's fixed point ({@code outputBias},
+   * {@link io.github.qat4j.core.quant.Requantization#outputBias}; zero in files before version 4,
+   * whose bias is the layer's int32 one), then the zero point and the clamp (uint domain).
    */
   record Requantized(TensorQuantization quantization, int[] outputMultiplier, int[] outputShift,
-      int quantizedActivationMin, int quantizedActivationMax) implements Output {}
+      long[] outputBias, int quantizedActivationMin, int quantizedActivationMax) implements Output {}
 
   /** Float logits {@code acc * outputScale[c]} with {@code outputScale[c] = s_in * s_w[c]}; last op only. */
   record Dequantized(float[] outputScale) implements Output {}
@@ -160,6 +163,13 @@ sealed interface Op {
         throw new IllegalArgumentException("pooling expects [c, h, w], input is " + in);
       }
       ConvGeometry g = geometry(in.dim(0), in.dim(1), in.dim(2));
+      // A pool reads kH * kW values per output: bounded like a convolution's im2col, so that a forged
+      // kernel cannot make one call run for hours.
+      long reads = (long) g.outPlane() * in.dim(0) * kH * kW;
+      if (reads > MAX_IM2COL) {
+        throw new IllegalArgumentException("pooling reads " + reads + " values (" + g.outPlane() + " outputs x "
+            + in.dim(0) + " channels x " + kH + "x" + kW + " kernel), more than " + MAX_IM2COL);
+      }
       return new TensorInfo(new int[] {in.dim(0), g.outH(), g.outW()}, in.quantization());
     }
   }
@@ -288,11 +298,15 @@ sealed interface Op {
     }
     checkScales(channels, weightScale);
     if (output instanceof Requantized r) {
-      if (r.outputMultiplier().length != channels || r.outputShift().length != channels) {
-        throw new IllegalArgumentException("need " + channels + " output multipliers and shifts");
+      if (r.outputMultiplier().length != channels || r.outputShift().length != channels
+          || r.outputBias().length != channels) {
+        throw new IllegalArgumentException("need " + channels + " output multipliers, shifts and biases");
       }
       for (int c = 0; c < channels; c++) {
         checkMultiplier(r.outputMultiplier()[c], r.outputShift()[c]);
+        if (r.outputBias()[c] < -Requantization.MAX_OUTPUT_BIAS || r.outputBias()[c] > Requantization.MAX_OUTPUT_BIAS) {
+          throw new IllegalArgumentException("output bias " + c + " is " + r.outputBias()[c] + ", beyond +-2^62");
+        }
       }
       checkClamp(r.quantization(), r.quantizedActivationMin(), r.quantizedActivationMax());
     } else if (output instanceof Dequantized d) {

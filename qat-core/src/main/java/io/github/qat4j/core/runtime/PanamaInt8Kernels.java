@@ -172,29 +172,31 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
    */
   @Override
   public void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
-      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int[] outputMultiplier, int[] outputShift, long[] outputBias, int outputOffset, int quantizedActivationMin,
       int quantizedActivationMax, byte[] out, int outOffset, int outRowStride) {
     if (!channelPerRow || BYTE_OF_LONG == null) {
       super.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, outputMultiplier, outputShift,
-          outputOffset, quantizedActivationMin, quantizedActivationMax, out, outOffset, outRowStride);
+          outputBias, outputOffset, quantizedActivationMin, quantizedActivationMax, out, outOffset, outRowStride);
       return;
     }
     int lanes = LONG.length();
     for (int i = 0; i < rows; i++) {
       int multiplier = outputMultiplier[i];
       int shift = outputShift[i];
+      long bias = outputBias[i];
       int row = accOffset + i * accRowStride;
       int dst = outOffset + i * outRowStride;
       int j = 0;
       for (; j + lanes <= cols; j += lanes) {
         LongVector x = (LongVector) IntVector.fromArray(INT_OF_LONG, acc, row + j)
             .convertShape(VectorOperators.I2L, LONG, 0);
-        LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift)
+        LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift, bias)
             .add(outputOffset).max(quantizedActivationMin).min(quantizedActivationMax);
         ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, dst + j);
       }
       for (; j < cols; j++) {
-        long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[row + j], multiplier, shift) + outputOffset;
+        long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[row + j], multiplier, shift, bias)
+            + outputOffset;
         out[dst + j] = (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
       }
     }
@@ -255,11 +257,15 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
   /**
    * {@link Requantization#multiplyByQuantizedMultiplier} on int32 values held in long lanes: the
-   * exact 64-bit product, an arithmetic shift, ties to even, saturated to int32.
+   * exact 64-bit product plus the bias, an arithmetic shift, ties to even, saturated to int32.
    */
   private static LongVector multiplyByQuantizedMultiplier(LongVector x, int multiplier, int shift) {
+    return multiplyByQuantizedMultiplier(x, multiplier, shift, 0);
+  }
+
+  private static LongVector multiplyByQuantizedMultiplier(LongVector x, int multiplier, int shift, long bias) {
     int total = 31 - shift;
-    LongVector product = x.mul(multiplier);
+    LongVector product = x.mul(multiplier).add(bias);
     LongVector floor = product.lanewise(VectorOperators.ASHR, total);
     LongVector remainder = product.and((1L << total) - 1);
     VectorMask<Long> up = remainder.add(floor.and(1)).compare(VectorOperators.GT, 1L << (total - 1));

@@ -46,13 +46,13 @@ class ScalarInt8Kernels implements Int8Kernels {
 
   @Override
   public void requantize(int[] acc, int accOffset, int accRowStride, int rows, int cols, boolean channelPerRow,
-      int[] outputMultiplier, int[] outputShift, int outputOffset, int quantizedActivationMin,
+      int[] outputMultiplier, int[] outputShift, long[] outputBias, int outputOffset, int quantizedActivationMin,
       int quantizedActivationMax, byte[] out, int outOffset, int outRowStride) {
     for (int i = 0; i < rows; i++) {
       for (int j = 0; j < cols; j++) {
         int c = channelPerRow ? i : j;
         long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[accOffset + i * accRowStride + j],
-            outputMultiplier[c], outputShift[c]) + outputOffset;
+            outputMultiplier[c], outputShift[c], outputBias[c]) + outputOffset;
         out[outOffset + i * outRowStride + j] =
             (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
       }

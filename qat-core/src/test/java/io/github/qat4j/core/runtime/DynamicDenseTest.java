@@ -148,14 +148,14 @@ class DynamicDenseTest {
   }
 
   @Test
-  void savesAsVersion3AndLoadsTheSame() throws IOException {
+  void savesAsTheCurrentVersionAndLoadsTheSame() throws IOException {
     Random r = new Random(3);
     List<Layer> layers = randomMlp(r, 12, 9, 6, 4);
     Int8Model model = build(layers);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     model.write(bytes);
     byte[] file = bytes.toByteArray();
-    assertEquals(3, ModelFiles.le(file).getInt(8));
+    assertEquals(ModelFormat.VERSION, ModelFiles.le(file).getInt(8));
     Int8Model loaded = Int8Model.load(new ByteArrayInputStream(file));
     assertNull(loaded.inputQuantization());
     assertEquals(OpInfo.Kind.DYNAMIC_DENSE, loaded.ops().get(0).kind());

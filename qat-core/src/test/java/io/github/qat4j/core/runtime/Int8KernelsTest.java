@@ -99,23 +99,25 @@ class Int8KernelsTest {
       int[] acc = ints(rnd, accOffset + rows * accRowStride, trial % 5 == 0 ? Integer.MAX_VALUE / 2 : 1 << 24);
       int[] multiplier = new int[channels];
       int[] shift = new int[channels];
+      long[] bias = new long[channels];
       for (int c = 0; c < channels; c++) {
         QuantizedMultiplier q = QuantizedMultiplier.of(Math.pow(2, 2 - rnd.nextInt(24)) * rnd.nextDouble());
         multiplier[c] = q.multiplier();
         shift[c] = q.shift();
+        bias[c] = trial % 3 == 0 ? 0 : rnd.nextLong() >> (1 + rnd.nextInt(40));
       }
       for (boolean channelPerRow : new boolean[] {true, false}) {
         for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
           byte[] out = new byte[rows * outRowStride + 3];
           Arrays.fill(out, (byte) 77);
-          kernels.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, multiplier, shift, -5, -100, 90,
+          kernels.requantize(acc, accOffset, accRowStride, rows, cols, channelPerRow, multiplier, shift, bias, -5, -100, 90,
               out, 3, outRowStride);
           for (int i = 0; i < rows; i++) {
             for (int j = 0; j < outRowStride; j++) {
               int c = channelPerRow ? i : j;
               int v = j < cols
                   ? (int) Math.max(-100, Math.min(90, (long) Requantization.multiplyByQuantizedMultiplier(
-                      acc[accOffset + i * accRowStride + j], multiplier[c], shift[c]) - 5))
+                      acc[accOffset + i * accRowStride + j], multiplier[c], shift[c], bias[c]) - 5))
                   : 77;
               assertEquals(v, out[3 + i * outRowStride + j],
                   kernels.getClass().getSimpleName() + " row " + i + " col " + j + " perRow " + channelPerRow);

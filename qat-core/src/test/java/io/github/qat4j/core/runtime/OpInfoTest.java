@@ -64,8 +64,8 @@ class OpInfoTest {
     }
 
     // fc's section: framing 12, name 2 + 2, input 4, sizes 8; weight bits, output kind, quantization 9,
-    // clamp 8; per channel scale, bias, multiplier, shift; twelve 3-bit weights in 36 bits
-    assertEquals(12 + 4 + 4 + 8 + 2 + 9 + 8 + 6 * 16 + 5, ops.get(7).fileBytes());
+    // clamp 8; per channel scale 4, output bias 8, multiplier 4, shift 4; twelve 3-bit weights in 36 bits
+    assertEquals(12 + 4 + 4 + 8 + 2 + 9 + 8 + 6 * 20 + 5, ops.get(7).fileBytes());
     ByteArrayOutputStream file = new ByteArrayOutputStream();
     model.write(file);
     long sections = ops.stream().mapToLong(OpInfo::fileBytes).sum();

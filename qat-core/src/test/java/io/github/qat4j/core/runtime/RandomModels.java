@@ -227,8 +227,8 @@ final class RandomModels {
     int[] q = new int[acc.length];
     for (int i = 0; i < acc.length; i++) {
       int c = i / plane;
-      long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[i], r.outputMultiplier()[c], r.outputShift()[c])
-          + r.quantization().zeroPoint();
+      long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[i], r.outputMultiplier()[c], r.outputShift()[c],
+          r.outputBias()[c]) + r.quantization().zeroPoint();
       q[i] = (int) Math.max(r.quantizedActivationMin(), Math.min(r.quantizedActivationMax(), v));
     }
     return q;
