@@ -1,5 +1,6 @@
 package io.github.qat4j.examples;
 
+import io.github.qat4j.layers.BitAllocation;
 import io.github.qat4j.layers.QuantizationReport;
 import io.github.qat4j.layers.Sensitivity;
 import org.knowm.xchart.BitmapEncoder;
@@ -10,6 +11,7 @@ import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.Histogram;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
 
@@ -91,6 +93,75 @@ final class Charts {
             chart.addSeries("W" + s.layers().get(0).points().get(w).bits(), layers, increase);
         }
         return chart;
+    }
+
+    /**
+     * Loss on the calibration images against the int8 model's bytes: the knapsack's frontier as it
+     * predicts it (the loss at the configured widths plus each layer's increase measured alone), and
+     * every layer at one width and the chosen widths as measured, all before fine-tuning. The y axis is
+     * logarithmic, as 2-bit weights cost orders of magnitude more than 8-bit ones; a predicted loss at
+     * or below zero (noise in small increases) has no place on it and is left out.
+     */
+    static XYChart frontierLoss(MixedPrecision m) {
+        XYChart chart = sizeChart("Predicted and measured loss by model size (no fine-tuning)", "loss",
+                Styler.LegendPosition.InsideNE);
+        chart.getStyler().setYAxisLogarithmic(true);
+        List<Double> x = new ArrayList<>();
+        List<Double> y = new ArrayList<>();
+        for (BitAllocation a : m.frontier()) {
+            double loss = m.predictedLoss(a);
+            if (loss > 0) {
+                x.add((double) m.modelBytes(a));
+                y.add(loss);
+            }
+        }
+        chart.addSeries("knapsack frontier, predicted", x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Step);
+        measured(chart, m, Sensitivity.Measurement::loss);
+        return chart;
+    }
+
+    /**
+     * Accuracy against the int8 model's bytes: every layer at one width and the chosen widths measured
+     * on the calibration images before fine-tuning, and the chosen widths' int8 model after fine-tuning
+     * on the test images, where it was exported.
+     */
+    static XYChart frontierAccuracy(MixedPrecision m, Int8Stage int8) {
+        XYChart chart = sizeChart("Accuracy by model size", "accuracy", Styler.LegendPosition.InsideSE);
+        measured(chart, m, Sensitivity.Measurement::accuracy);
+        if (int8.exported()) {
+            scatter(chart, "chosen, fine-tuned: int8 model, test images",
+                    List.of((double) int8.evaluation().modelBytes()),
+                    List.of(int8.evaluation().predictions().accuracy()));
+        }
+        return chart;
+    }
+
+    /** @param legend a corner the points leave empty: loss falls and accuracy rises with the bytes */
+    private static XYChart sizeChart(String title, String yTitle, Styler.LegendPosition legend) {
+        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
+                .xAxisTitle("int8 model bytes").yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(legend);
+        chart.getStyler().setXAxisDecimalPattern("#,##0");
+        chart.getStyler().setYAxisDecimalPattern("0.####");
+        return chart;
+    }
+
+    /** The uniform widths and the chosen widths as measured before fine-tuning, as two scatter series. */
+    private static void measured(XYChart chart, MixedPrecision m, ToDoubleFunction<Sensitivity.Measurement> value) {
+        List<Double> x = new ArrayList<>();
+        List<Double> y = new ArrayList<>();
+        for (MixedPrecision.Measured c : m.uniform()) {
+            x.add((double) m.modelBytes(c.allocation()));
+            y.add(value.applyAsDouble(c.measurement()));
+        }
+        scatter(chart, "every layer at one width (" + String.join(", ", m.uniform().stream()
+                .map(MixedPrecision.Measured::name).toList()) + "), measured", x, y);
+        scatter(chart, "chosen widths, measured", List.of((double) m.predictedModelBytes()),
+                List.of(value.applyAsDouble(m.chosen().measurement())));
+    }
+
+    private static void scatter(XYChart chart, String name, List<Double> x, List<Double> y) {
+        chart.addSeries(name, x, y).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
     }
 
     /** The distribution of one layer's learned per-channel weight scales. */

@@ -13,20 +13,28 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * The pipeline's {@code --size-budget} step: the sensitivity of each weight layer of the calibrated
  * QAT network at {@link Sensitivity#WEIGHT_WIDTHS}, on a calibration subset of the training images,
  * and the widths that fit the whole int8 model in the budget with the least predicted loss increase.
+ * For the size-accuracy frontier it also keeps the knapsack's predicted frontier and, measured on the
+ * same images before any fine-tuning, every layer at each width and the chosen widths.
  *
  * @param budget the model size budget in bytes
  * @param configuredModelBytes the int8 file of the network at its configured widths
  * @param calibrationImages images the sensitivities were measured on
+ * @param frontier the knapsack's frontier, from the smallest model to the largest
+ * @param uniform every layer at each width of {@link Sensitivity#WEIGHT_WIDTHS}, measured
+ * @param chosen the chosen widths, measured
  * @param seconds time the analysis took
  */
 record MixedPrecision(long budget, long configuredModelBytes, int calibrationImages, Sensitivity sensitivity,
-                      BitAllocation allocation, double seconds) {
+                      BitAllocation allocation, List<BitAllocation> frontier, List<Measured> uniform, Measured chosen,
+                      double seconds) {
     private static final Logger log = LoggerFactory.getLogger(MixedPrecision.class);
 
     /** Training images the sensitivities are measured on: 16 passes over them take seconds for LeNet-5. */
@@ -35,10 +43,35 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
     /** Images per forward pass of the analysis. */
     private static final int BATCH = 256;
 
-    /** The int8 file's size at the chosen widths: only the weights' bytes change with the widths. */
+    /**
+     * A configuration measured directly on the calibration images, no fine-tuning.
+     *
+     * @param name "W4" for every layer at 4 bits, "chosen" for the allocation
+     */
+    record Measured(String name, BitAllocation allocation, Sensitivity.Measurement measurement) {
+    }
+
+    /** The uniform widths, then the chosen ones. */
+    List<Measured> measured() {
+        List<Measured> all = new ArrayList<>(uniform);
+        all.add(chosen);
+        return all;
+    }
+
+    /** The int8 file's size at the chosen widths. */
     long predictedModelBytes() {
+        return modelBytes(allocation);
+    }
+
+    /** The knapsack's loss at {@code widths}: the configured widths' plus each layer's increase measured alone. */
+    double predictedLoss(BitAllocation widths) {
+        return sensitivity.loss() + widths.predictedLossIncrease();
+    }
+
+    /** The int8 file's size at {@code widths}: only the weights' bytes change with the widths. */
+    long modelBytes(BitAllocation widths) {
         long configuredWeights = sensitivity.layers().stream().mapToLong(l -> l.weightBytes(l.configuredBits())).sum();
-        return configuredModelBytes - configuredWeights + allocation.weightBytes();
+        return configuredModelBytes - configuredWeights + widths.weightBytes();
     }
 
     /**
@@ -64,7 +97,14 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
             Files.deleteIfExists(file);
         }
         BitAllocation a = BitAllocation.forModelBytes(s, budget, configuredBytes);
-        MixedPrecision m = new MixedPrecision(budget, configuredBytes, n, s, a, (System.nanoTime() - start) / 1e9);
+        List<Measured> uniform = new ArrayList<>();
+        for (int bits : Sensitivity.WEIGHT_WIDTHS) {
+            BitAllocation u = BitAllocation.uniform(s, bits);
+            uniform.add(new Measured("W" + bits, u, calibrated.measure(features, labels, BATCH, u.widths())));
+        }
+        Measured chosen = new Measured("chosen", a, calibrated.measure(features, labels, BATCH, a.widths()));
+        MixedPrecision m = new MixedPrecision(budget, configuredBytes, n, s, a, BitAllocation.frontier(s), uniform,
+                chosen, (System.nanoTime() - start) / 1e9);
         log.info("sensitivity on {} training images in {}:\n{}", n, Report.seconds(m.seconds), m.table());
         return m;
     }
@@ -82,9 +122,16 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
             }
         }
         b.append(String.format(Locale.ROOT, "at the configured widths: loss %.5f, accuracy %s; chosen widths %s, "
-                        + "predicted loss increase %+.5f, predicted int8 model %,d bytes (budget %,d)",
+                        + "predicted loss increase %+.5f, predicted int8 model %,d bytes (budget %,d)%n",
                 sensitivity.loss(), Report.percent(sensitivity.accuracy()), allocation.widths(),
                 allocation.predictedLossIncrease(), predictedModelBytes(), budget));
-        return b.toString();
+        b.append(String.format(Locale.ROOT, "%-8s %10s %15s %14s %9s%n", "widths", "bytes", "predicted loss",
+                "measured loss", "accuracy"));
+        for (Measured c : measured()) {
+            b.append(String.format(Locale.ROOT, "%-8s %,10d %15.5f %14.5f %9s%n", c.name(), modelBytes(c.allocation()),
+                    predictedLoss(c.allocation()), c.measurement().loss(),
+                    Report.percent(c.measurement().accuracy())));
+        }
+        return b.toString().stripTrailing();
     }
 }

@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -50,6 +51,9 @@ sealed interface Net permits Net.Layers, Net.Graph {
 
     /** {@link Sensitivity} of this QAT network's weight layers at {@link Sensitivity#WEIGHT_WIDTHS}. */
     Sensitivity sensitivity(INDArray features, int[] labels, int batchSize);
+
+    /** {@link Sensitivity#measure} of this QAT network with the named layers at the given weight widths. */
+    Sensitivity.Measurement measure(INDArray features, int[] labels, int batchSize, Map<String, Integer> widths);
 
     /** Exports this QAT network to the int8 format, written to {@code file}. */
     Int8Model exportInt8(InputType input, Path file) throws IOException;
@@ -159,6 +163,12 @@ sealed interface Net permits Net.Layers, Net.Graph {
         }
 
         @Override
+        public Sensitivity.Measurement measure(INDArray features, int[] labels, int batchSize,
+                                               Map<String, Integer> widths) {
+            return Sensitivity.measure(model, features, labels, batchSize, widths);
+        }
+
+        @Override
         public Int8Model exportInt8(InputType input, Path file) throws IOException {
             return Int8Exporter.export(model, input, file);
         }
@@ -213,6 +223,12 @@ sealed interface Net permits Net.Layers, Net.Graph {
         @Override
         public Sensitivity sensitivity(INDArray features, int[] labels, int batchSize) {
             return Sensitivity.of(model, features, labels, batchSize, Sensitivity.WEIGHT_WIDTHS);
+        }
+
+        @Override
+        public Sensitivity.Measurement measure(INDArray features, int[] labels, int batchSize,
+                                               Map<String, Integer> widths) {
+            return Sensitivity.measure(model, features, labels, batchSize, widths);
         }
 
         @Override

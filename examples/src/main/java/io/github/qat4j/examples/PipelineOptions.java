@@ -66,7 +66,7 @@ final class PipelineOptions {
     List<String> skip = new ArrayList<>();
 
     @Option(names = "--size-budget", paramLabel = "BYTES",
-            description = "Choose each layer's weight bits (8, 6, 4 or 2) so that the int8 model fits in BYTES: "
+            description = "Choose each layer's weight bits (2 to 8) so that the int8 model fits in BYTES: "
                     + "after float training, measure each layer's sensitivity and solve the knapsack; overrides "
                     + "--layer-bits and --weight-bits for the layers it chooses.")
     Long sizeBudget;

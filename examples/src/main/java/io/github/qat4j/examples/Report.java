@@ -35,6 +35,10 @@ final class Report {
         if (r.mixed() != null && !r.mixed().sensitivity().layers().isEmpty()) {
             Charts.save(Charts.sensitivity(r.mixed().sensitivity()), plots.resolve("sensitivity.png"));
         }
+        if (r.mixed() != null) {
+            Charts.save(Charts.frontierLoss(r.mixed()), plots.resolve("frontier-loss.png"));
+            Charts.save(Charts.frontierAccuracy(r.mixed(), r.int8()), plots.resolve("frontier-accuracy.png"));
+        }
         String confusionOf = r.int8().exported() ? "int8 model (runtime)" : "QAT network (no int8 model)";
         Charts.save(Charts.confusion("Confusion matrix, " + confusionOf, r.finalPredictions().confusion(), classNames),
                 plots.resolve("confusion.png"));
@@ -83,7 +87,7 @@ final class Report {
         h.append(String.format(Locale.ROOT, "<p>QAT network after calibration, before fine-tuning: %s.</p>%n",
                 percent(r.qatCalibratedAccuracy())));
         if (r.mixed() != null) {
-            h.append(mixed(r.mixed()));
+            h.append(mixed(r.mixed())).append(frontier(r));
         }
         h.append("<h2>Training</h2>\n").append(img("plots/loss.png", "training loss per epoch"))
                 .append(img("plots/accuracy.png", "test accuracy per epoch")).append('\n');
@@ -154,6 +158,30 @@ final class Report {
                 h.append(String.format(Locale.ROOT, "<td>%+.4f, %.1f</td>", p.loss() - m.sensitivity().loss(), p.sqnrDb()));
             }
             h.append("</tr>\n");
+        }
+        return h.append("</table>\n").toString();
+    }
+
+    /** The size-accuracy frontier: what the knapsack predicts, what was measured before and after fine-tuning. */
+    private static String frontier(Results r) {
+        MixedPrecision m = r.mixed();
+        StringBuilder h = new StringBuilder("<h2>Size-accuracy frontier</h2>\n");
+        h.append(String.format(Locale.ROOT, "<p>Predicted: the knapsack's frontier, each model size's least summed "
+                + "loss increase with one layer at a time at each width (%d allocations). Measured on the same %d "
+                + "calibration images before any fine-tuning: every layer at one width, and the chosen widths. "
+                + "Fine-tuned: the chosen widths after QAT, their int8 model on the %d test images.</p>%n",
+                m.frontier().size(), m.calibrationImages(), r.testImages()));
+        h.append(img("plots/frontier-loss.png", "predicted and measured loss by model size"))
+                .append(img("plots/frontier-accuracy.png", "accuracy by model size")).append('\n');
+        h.append("<table>\n<tr><th>widths</th><th>bits per layer</th><th>int8 model</th><th>predicted loss</th>")
+                .append("<th>measured loss</th><th>measured accuracy</th><th>fine-tuned int8 test accuracy</th></tr>\n");
+        for (MixedPrecision.Measured c : m.measured()) {
+            boolean chosen = c == m.chosen();
+            h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%.4f</td><td>%.4f</td>"
+                            + "<td>%s</td><td>%s</td></tr>%n", esc(c.name()), esc(c.allocation().widths().toString()),
+                    bytes(m.modelBytes(c.allocation())), m.predictedLoss(c.allocation()),
+                    c.measurement().loss(), percent(c.measurement().accuracy()),
+                    chosen && r.int8().exported() ? percent(r.int8().evaluation().predictions().accuracy()) : ""));
         }
         return h.append("</table>\n").toString();
     }

@@ -1,5 +1,6 @@
 package io.github.qat4j.examples;
 
+import io.github.qat4j.layers.BitAllocation;
 import io.github.qat4j.layers.Int8Comparison;
 import io.github.qat4j.layers.QuantizationReport;
 import io.github.qat4j.layers.Sensitivity;
@@ -18,7 +19,9 @@ import java.util.List;
  * Everything a pipeline run measured, and its {@code results.json}: accuracies as fractions,
  * sizes in bytes, times in seconds (latencies in milliseconds, as their names say).
  *
- * @param mixed the {@code --size-budget} analysis and its chosen widths, or null without a budget
+ * @param mixed the {@code --size-budget} analysis and its chosen widths, or null without a budget; its
+ *     {@code frontier} (predicted) and {@code measured} points (calibration images, no fine-tuning) go
+ *     with the int8 section's test accuracy and bytes of the chosen widths after fine-tuning
  */
 record Results(String dataset, String model, int weightBits, int activationBits, int trainImages, int testImages,
                Stage floatStage, Stage qatStage, double qatCalibratedAccuracy, double floatLatencyMillis,
@@ -152,6 +155,26 @@ record Results(String dataset, String model, int weightBits, int activationBits,
                 number(o, "sqnr_db", p.sqnrDb());
             }
         }
+        ArrayNode frontier = m.putArray("frontier");
+        for (BitAllocation a : mixed.frontier()) {
+            allocationJson(frontier.addObject(), a);
+        }
+        ArrayNode measured = m.putArray("measured");
+        for (MixedPrecision.Measured c : mixed.measured()) {
+            ObjectNode o = measured.addObject();
+            o.put("name", c.name());
+            allocationJson(o, c.allocation());
+            number(o, "loss", c.measurement().loss());
+            number(o, "accuracy", c.measurement().accuracy());
+        }
+    }
+
+    /** Widths, their int8 model's bytes and the knapsack's predicted loss for them. */
+    private void allocationJson(ObjectNode o, BitAllocation a) {
+        o.put("model_bytes", mixed.modelBytes(a));
+        number(o, "predicted_loss", mixed.predictedLoss(a));
+        ObjectNode widths = o.putObject("widths");
+        a.widths().forEach(widths::put);
     }
 
     /** JSON has no NaN or infinity: an undefined number (no test image, a noise-free layer) is null. */

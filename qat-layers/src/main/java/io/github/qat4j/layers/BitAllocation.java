@@ -1,5 +1,6 @@
 package io.github.qat4j.layers;
 
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,30 +31,65 @@ public final class BitAllocation {
 
     /** The widths whose weights take at most {@code budget} bytes with the least predicted loss increase. */
     public static BitAllocation forWeightBytes(Sensitivity s, long budget) {
-        List<Sensitivity.LayerSensitivity> layers = s.layers();
-        long[][] sizes = new long[layers.size()][];
-        double[][] costs = new double[layers.size()][];
-        long smallest = 0;
-        for (int i = 0; i < layers.size(); i++) {
-            Sensitivity.LayerSensitivity l = layers.get(i);
-            sizes[i] = l.points().stream().mapToLong(p -> l.weightBytes(p.bits())).toArray();
-            costs[i] = l.points().stream().mapToDouble(p -> p.loss() - s.loss()).toArray();
-            smallest += java.util.Arrays.stream(sizes[i]).min().orElse(0);
-        }
-        Optional<int[]> picked = MultipleChoiceKnapsack.solve(sizes, costs, budget,
+        long[][] sizes = sizes(s);
+        Optional<int[]> picked = MultipleChoiceKnapsack.solve(sizes, costs(s), budget,
                 MultipleChoiceKnapsack.quantumFor(budget));
         if (picked.isEmpty()) {
+            long smallest = Arrays.stream(sizes).mapToLong(l -> Arrays.stream(l).min().orElse(0)).sum();
             throw new IllegalArgumentException("a weight budget of " + budget + " bytes is below the smallest choice, "
                     + smallest + " bytes (every layer at its narrowest width)");
         }
+        return of(s, picked.get());
+    }
+
+    /**
+     * The knapsack's size-loss frontier: from every layer at its narrowest width to every layer at its
+     * widest, each allocation whose predicted loss increase is below that of every smaller one, and the
+     * least for its weight bytes.
+     */
+    public static List<BitAllocation> frontier(Sensitivity s) {
+        long[][] sizes = sizes(s);
+        long largest = Arrays.stream(sizes).mapToLong(l -> Arrays.stream(l).max().orElse(0)).sum();
+        return MultipleChoiceKnapsack.frontier(sizes, costs(s), largest, MultipleChoiceKnapsack.quantumFor(largest))
+                .stream().map(picked -> of(s, picked)).toList();
+    }
+
+    /** Every layer at {@code bits}, one of the analysed widths, with its predicted loss increase. */
+    public static BitAllocation uniform(Sensitivity s, int bits) {
+        int[] picked = new int[s.layers().size()];
+        for (int i = 0; i < picked.length; i++) {
+            List<Sensitivity.Point> points = s.layers().get(i).points();
+            picked[i] = points.stream().map(Sensitivity.Point::bits).toList().indexOf(bits);
+            if (picked[i] < 0) {
+                throw new IllegalArgumentException(s.layers().get(i).layer() + " was not analysed at " + bits + " bits");
+            }
+        }
+        return of(s, picked);
+    }
+
+    /** Per layer, the weight bytes at each analysed width. */
+    private static long[][] sizes(Sensitivity s) {
+        return s.layers().stream()
+                .map(l -> l.points().stream().mapToLong(p -> l.weightBytes(p.bits())).toArray()).toArray(long[][]::new);
+    }
+
+    /** Per layer, the measured loss increase at each analysed width. */
+    private static double[][] costs(Sensitivity s) {
+        return s.layers().stream()
+                .map(l -> l.points().stream().mapToDouble(p -> p.loss() - s.loss()).toArray()).toArray(double[][]::new);
+    }
+
+    /** Each layer at the width of its analysed point {@code picked[layer]}. */
+    private static BitAllocation of(Sensitivity s, int[] picked) {
         Map<String, Integer> widths = new LinkedHashMap<>();
         long bytes = 0;
         double increase = 0;
-        for (int i = 0; i < layers.size(); i++) {
-            int o = picked.get()[i];
-            widths.put(layers.get(i).layer(), layers.get(i).points().get(o).bits());
-            bytes += sizes[i][o];
-            increase += costs[i][o];
+        for (int i = 0; i < picked.length; i++) {
+            Sensitivity.LayerSensitivity l = s.layers().get(i);
+            Sensitivity.Point p = l.points().get(picked[i]);
+            widths.put(l.layer(), p.bits());
+            bytes += l.weightBytes(p.bits());
+            increase += p.loss() - s.loss();
         }
         return new BitAllocation(widths, bytes, increase);
     }

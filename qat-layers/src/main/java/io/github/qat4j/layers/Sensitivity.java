@@ -9,10 +9,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * How much each weight layer of a QAT network suffers at each candidate width: one layer at a time
@@ -29,8 +31,13 @@ import java.util.function.Function;
  * }</pre>
  */
 public final class Sensitivity {
-    /** The candidate weight widths of issue 16 (HAWQ and its successors search the same set). */
-    public static final List<Integer> WEIGHT_WIDTHS = List.of(8, 6, 4, 2);
+    /**
+     * The candidate weight widths: every width the int8 format packs. With 8, 6, 4 and 2 alone, a
+     * LeNet-5 budget one byte below its uniform 4-bit size could only be met by dropping a whole layer
+     * two bits (the dense layer, 93% of the weights, to 2), and fine-tuned below uniform W4; with
+     * one-bit steps a byte costs at most one bit of one layer (examples/README.md, mixed precision).
+     */
+    public static final List<Integer> WEIGHT_WIDTHS = List.of(8, 7, 6, 5, 4, 3, 2);
 
     /** Probabilities are clipped here before the logarithm, as DL4J's cross-entropy clips them. */
     private static final double MIN_PROBABILITY = 1e-10;
@@ -95,6 +102,42 @@ public final class Sensitivity {
                 widths);
     }
 
+    /**
+     * The loss and accuracy on the calibration set with each layer in {@code widths} at its width (its
+     * scales re-initialised as in the analysis), every other quantizer as configured: a configuration
+     * measured directly, to check the knapsack's prediction (the sum of one-layer-at-a-time increases)
+     * against. The network is restored afterwards.
+     */
+    public static Measurement measure(MultiLayerNetwork qat, INDArray features, int[] labels, int batchSize,
+                                      Map<String, Integer> widths) {
+        return measure(qat.getLayers(), x -> qat.output(x, false), features, labels, batchSize, widths);
+    }
+
+    /** {@link #measure(MultiLayerNetwork, INDArray, int[], int, Map)} for a graph with one input and output. */
+    public static Measurement measure(ComputationGraph qat, INDArray features, int[] labels, int batchSize,
+                                      Map<String, Integer> widths) {
+        return measure(qat.getLayers(), x -> qat.outputSingle(false, x), features, labels, batchSize, widths);
+    }
+
+    /** Loss (mean cross-entropy) and accuracy of one configuration on the calibration set. */
+    public record Measurement(double loss, double accuracy) {
+    }
+
+    private static Measurement measure(Layer[] layers, Function<INDArray, INDArray> output, INDArray features,
+                                       int[] labels, int batchSize, Map<String, Integer> widths) {
+        List<INDArray> batches = batches(features, labels, batchSize);
+        Map<String, Layer> byName = new LinkedHashMap<>();
+        weightLayers(layers).forEach(l -> byName.put(l.conf().getLayer().getLayerName(), l));
+        if (!byName.keySet().containsAll(widths.keySet())) {
+            throw new IllegalArgumentException("widths for " + widths.keySet() + " but the quantized weight layers are "
+                    + byName.keySet());
+        }
+        return atWidths(widths, byName, () -> {
+            double[] e = evaluate(output, batches, labels);
+            return new Measurement(e[0], e[1]);
+        });
+    }
+
     private interface Activations {
         /** Layer name -> {input, output}, with the quantizers on or off. */
         Map<String, INDArray[]> of(INDArray x, boolean quantize);
@@ -102,6 +145,38 @@ public final class Sensitivity {
 
     private static Sensitivity analyse(Layer[] layers, Function<INDArray, INDArray> output, Activations activations,
                                        INDArray features, int[] labels, int batchSize, List<Integer> widths) {
+        List<INDArray> batches = batches(features, labels, batchSize);
+        widths.forEach(b -> QuantizerConfig.weights(b)); // validates each width
+        Map<String, INDArray[]> reference = activations.of(batches.get(0), false);
+        double[] base = evaluate(output, batches, labels);
+        List<LayerSensitivity> out = new ArrayList<>();
+        for (Layer l : weightLayers(layers)) {
+            QatWeightLayer conf = (QatWeightLayer) l.conf().getLayer();
+            String name = l.conf().getLayer().getLayerName();
+            Map<String, INDArray> params = l.paramTable();
+            List<Long> counts = conf.quantizedWeights().stream().map(t -> params.get(t.key()).length()).toList();
+            List<Point> points = new ArrayList<>();
+            for (int bits : widths) {
+                points.add(atWidths(Map.of(name, bits), Map.of(name, l), () -> {
+                    double[] e = evaluate(output, batches, labels);
+                    INDArray layerOut = activations.of(batches.get(0), true).get(name)[1];
+                    double sqnr = QuantStats.sqnrDb(Tensors.toFloats(reference.get(name)[1]), Tensors.toFloats(layerOut));
+                    return new Point(bits, e[0], e[1], sqnr);
+                }));
+            }
+            out.add(new LayerSensitivity(name, counts, conf.getWeightQuant().getBits(), points));
+        }
+        return new Sensitivity(base[0], base[1], out);
+    }
+
+    /** The layers whose weights are quantized, in the network's order. */
+    private static List<Layer> weightLayers(Layer[] layers) {
+        return Arrays.stream(layers).filter(l -> l.conf().getLayer() instanceof QatWeightLayer conf
+                && conf.getWeightQuant().isEnabled()).toList();
+    }
+
+    /** The calibration inputs in batches of {@code batchSize}, checked against the labels. */
+    private static List<INDArray> batches(INDArray features, int[] labels, int batchSize) {
         if (features.size(0) != labels.length || labels.length == 0) {
             throw new IllegalArgumentException("calibration set: " + features.size(0) + " inputs and "
                     + labels.length + " labels; it needs as many of each, at least one");
@@ -109,45 +184,37 @@ public final class Sensitivity {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
         }
-        widths.forEach(b -> QuantizerConfig.weights(b)); // validates each width
         List<INDArray> batches = new ArrayList<>();
         for (long from = 0; from < labels.length; from += batchSize) {
             batches.add(features.get(NDArrayIndex.interval(from, Math.min(from + batchSize, labels.length))));
         }
-        Map<String, INDArray[]> reference = activations.of(batches.get(0), false);
-        double[] base = evaluate(output, batches, labels);
-        List<LayerSensitivity> out = new ArrayList<>();
-        for (Layer l : layers) {
-            if (!(l.conf().getLayer() instanceof QatWeightLayer conf) || !conf.getWeightQuant().isEnabled()) {
-                continue;
-            }
-            String name = l.conf().getLayer().getLayerName();
-            QuantizerConfig quant = conf.getWeightQuant();
-            int configured = quant.getBits();
-            List<Long> counts = new ArrayList<>();
-            Map<String, INDArray> params = l.paramTable();
-            Map<String, INDArray> savedScales = new LinkedHashMap<>();
-            for (QatWeightLayer.QuantizedWeight t : conf.quantizedWeights()) {
-                counts.add(params.get(t.key()).length());
-                savedScales.put(t.scaleKey(), params.get(t.scaleKey()).dup());
-            }
-            List<Point> points = new ArrayList<>();
-            try {
-                for (int bits : widths) {
-                    quant.setBits(bits);
-                    WeightScales.reset(conf, params);
-                    double[] e = evaluate(output, batches, labels);
-                    INDArray layerOut = activations.of(batches.get(0), true).get(name)[1];
-                    double sqnr = QuantStats.sqnrDb(Tensors.toFloats(reference.get(name)[1]), Tensors.toFloats(layerOut));
-                    points.add(new Point(bits, e[0], e[1], sqnr));
+        return batches;
+    }
+
+    /**
+     * {@code body}'s result with each named layer at its width, its weight scales re-initialised from
+     * its weights for that width as {@link Qat#prepare} does; widths and scales are restored afterwards.
+     */
+    private static <T> T atWidths(Map<String, Integer> widths, Map<String, Layer> layers, Supplier<T> body) {
+        List<Runnable> restore = new ArrayList<>();
+        try {
+            widths.forEach((name, bits) -> {
+                QatWeightLayer conf = (QatWeightLayer) layers.get(name).conf().getLayer();
+                Map<String, INDArray> params = layers.get(name).paramTable();
+                int configured = conf.getWeightQuant().getBits();
+                restore.add(() -> conf.getWeightQuant().setBits(configured));
+                for (QatWeightLayer.QuantizedWeight t : conf.quantizedWeights()) {
+                    INDArray scale = params.get(t.scaleKey());
+                    INDArray saved = scale.dup();
+                    restore.add(() -> scale.assign(saved));
                 }
-            } finally {
-                quant.setBits(configured);
-                savedScales.forEach((key, scale) -> params.get(key).assign(scale));
-            }
-            out.add(new LayerSensitivity(name, counts, configured, points));
+                conf.getWeightQuant().setBits(bits);
+                WeightScales.reset(conf, params);
+            });
+            return body.get();
+        } finally {
+            restore.forEach(Runnable::run);
         }
-        return new Sensitivity(base[0], base[1], out);
     }
 
     /** {mean cross-entropy, accuracy} over the batches. */

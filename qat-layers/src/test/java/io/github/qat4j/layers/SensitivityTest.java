@@ -16,6 +16,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,6 +55,17 @@ class SensitivityTest {
             assertTrue(l.points().get(0).sqnrDb() > l.points().get(1).sqnrDb() + 10,
                     l.layer() + ": 8 bits should be far less noisy than 2: " + l.points());
         }
+        Map<String, Integer> widths = Map.of("conv1", 3, "dense", 2, "output", 5);
+        Sensitivity.Measurement m = Sensitivity.measure(qat, x, labels, BATCH, widths);
+        assertEquals(before, qat.output(x), "measuring restores the network");
+        QatConfig config = new QatConfig();
+        widths.forEach(config::weightBits);
+        MultiLayerNetwork direct = calibrated(config);
+        copyActivationQuantizers(qat, direct);
+        assertEquals(direct.score(new DataSet(x, y)), m.loss(), 1e-4);
+        Evaluation e = new Evaluation();
+        e.eval(y, direct.output(x));
+        assertEquals(e.accuracy(), m.accuracy(), 1e-12);
     }
 
     @Test
@@ -106,6 +118,23 @@ class SensitivityTest {
             assertTrue(a.weightBytes() <= budget, a.weightBytes() + " > " + budget);
             assertEquals(best, a.predictedLossIncrease(), 1e-12, "budget " + budget);
         }
+        List<BitAllocation> frontier = BitAllocation.frontier(s);
+        assertEquals(Map.of("conv1", 2, "conv2", 2, "dense", 2, "output", 2), frontier.get(0).widths(),
+                "the smallest model has every layer at 2 bits");
+        for (int i = 0; i < frontier.size(); i++) {
+            BitAllocation a = frontier.get(i);
+            assertEquals(BitAllocation.forWeightBytes(s, a.weightBytes()).predictedLossIncrease(),
+                    a.predictedLossIncrease(), 1e-12, "least increase for its bytes: " + a.widths());
+            if (i > 0) {
+                assertTrue(a.weightBytes() > frontier.get(i - 1).weightBytes()
+                        && a.predictedLossIncrease() < frontier.get(i - 1).predictedLossIncrease(), a.widths().toString());
+            }
+        }
+        BitAllocation uniform4 = BitAllocation.uniform(s, 4);
+        assertEquals(layers.stream().mapToLong(l -> l.weightBytes(4)).sum(), uniform4.weightBytes());
+        assertEquals(layers.stream().mapToDouble(l -> l.points().get(1).loss() - s.loss()).sum(),
+                uniform4.predictedLossIncrease(), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> BitAllocation.uniform(s, 5));
     }
 
     private MultiLayerNetwork calibrated(QatConfig config) {
