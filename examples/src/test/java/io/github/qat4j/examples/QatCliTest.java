@@ -180,13 +180,13 @@ class QatCliTest {
         Path out = dir.resolve("run");
         Run r = run(List.of("cifar10", "--model", "resnet20", "--width", "16", "--output", out.toString(), "--train-subset", "128",
                 "--test-subset", "64", "--batch-size", "32", "--epochs", "1", "--qat-epochs", "1",
-                "--observe-iterations", "2", "--weight-bits", "4"));
+                "--observe-iterations", "2", "--weight-bits", "4", "--optimizer", "nesterov", "--lr", "0.05"));
         assertEquals(0, r.code, r.err);
         JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertEquals(4, json.get("weight_bits").asInt());
         assertNoCollapsedScales(json);
         assertEquals("cifar10", json.get("dataset").asText());
-        assertEquals("resnet20-w16", json.get("model").asText());
+        assertEquals("resnet20-w16-nesterov", json.get("model").asText());
         assertTrue(json.has("int8"), json.toString());
         assertTrue(json.at("/int8/agreement_with_qat").asDouble() >= 0.5, json.at("/int8").toString());
         Int8Model model = Int8Model.load(out.resolve("model.q8"));
