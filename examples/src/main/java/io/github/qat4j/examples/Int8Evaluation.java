@@ -23,7 +23,12 @@ record Int8Evaluation(Predictions predictions, long modelBytes, double latencyMi
     private static final int BATCH = 256;
 
     static Int8Evaluation of(Path modelFile, ImageSet test, Normalization normalization) throws IOException {
-        Int8Model model = Int8Model.load(modelFile);
+        return of(Int8Model.load(modelFile), modelFile, test, normalization);
+    }
+
+    /** {@link #of(Path, ImageSet, Normalization)} of {@code model}, already loaded from {@code modelFile}. */
+    static Int8Evaluation of(Int8Model model, Path modelFile, ImageSet test, Normalization normalization)
+            throws IOException {
         int expected = Arrays.stream(model.inputShape()).reduce(1, (a, b) -> a * b);
         if (expected != test.imageSize()) {
             throw new IllegalArgumentException(modelFile + " takes inputs of shape " + Arrays.toString(model.inputShape())

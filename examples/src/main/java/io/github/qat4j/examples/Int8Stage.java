@@ -44,8 +44,9 @@ record Int8Stage(Int8Evaluation evaluation, Int8Comparison comparison, String mi
         }
         Files.move(tmp, modelFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         log.info("exported {} ({} bytes)", modelFile, Files.size(modelFile));
-        Int8Comparison comparison = qat.compareInt8(Int8Model.load(modelFile), sample);
+        Int8Model model = Int8Model.load(modelFile);
+        Int8Comparison comparison = qat.compareInt8(model, sample);
         log.info("{}", comparison);
-        return new Int8Stage(Int8Evaluation.of(modelFile, test, evaluator.normalization()), comparison, null);
+        return new Int8Stage(Int8Evaluation.of(model, modelFile, test, evaluator.normalization()), comparison, null);
     }
 }

@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -103,11 +104,14 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
         long[][] counts = new long[ops.size()][4];     // values, exact, over one LSB, exact alone
         int same = 0;
         INDArray qatOut = activations.get(nodes.output());
+        float[] flat = images.dup('c').data().asFloat();
+        int size = flat.length / n;
+        float[] probs = model.predictBatch(flat, n);
+        int classes = probs.length / n;
         for (int img = 0; img < n; img++) {
-            float[] image = images.slice(img).dup('c').data().asFloat();
+            float[] image = Arrays.copyOfRange(flat, img * size, (img + 1) * size);
             int[][] runtime = model.quantizedOutputs(image);
-            float[] probs = model.predict(image);
-            same += argmax(probs) == qatOut.getRow(img).argMax().getInt(0) ? 1 : 0;
+            same += argmax(probs, img * classes, classes) == qatOut.getRow(img).argMax().getInt(0) ? 1 : 0;
             int[][] qat = new int[quantization.length][];
             for (int t = 0; t < qat.length; t++) {
                 if (quantization[t] != null && sources.get(t) != null) {
@@ -189,10 +193,11 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
         return s.length == 3 ? InputType.convolutional(s[1], s[2], s[0]) : InputType.feedForward(s[0]);
     }
 
-    private static int argmax(float[] v) {
+    /** The index, from 0, of the largest of {@code v[offset .. offset + length)}. */
+    private static int argmax(float[] v, int offset, int length) {
         int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            best = v[i] > v[best] ? i : best;
+        for (int i = 1; i < length; i++) {
+            best = v[offset + i] > v[offset + best] ? i : best;
         }
         return best;
     }

@@ -240,9 +240,7 @@ public final class Int8Model {
    * int32 accumulators {@code sum (q_in - z_in) w} (the float bias comes after).
    */
   public int[] quantizedOutput(int opIndex, float[] input) {
-    if (opIndex < 0 || opIndex >= graph.ops().size()) {
-      throw new IllegalArgumentException("op index " + opIndex + " not in [0, " + graph.ops().size() + ")");
-    }
+    checkOp(opIndex);
     Executor.Scratch s = start(input);
     try {
       executor.run(s, 1, opIndex, executor.intraOp(1));
@@ -279,9 +277,7 @@ public final class Int8Model {
    *     tensor's range, or an op that reads a dynamic tensor (its scale comes from the image)
    */
   public int[] quantizedOutput(int opIndex, int[]... inputs) {
-    if (opIndex < 0 || opIndex >= graph.ops().size()) {
-      throw new IllegalArgumentException("op index " + opIndex + " not in [0, " + graph.ops().size() + ")");
-    }
+    checkOp(opIndex);
     Op op = graph.ops().get(opIndex);
     int[] tensors = op.inputs();
     if (inputs.length != tensors.length) {
@@ -321,6 +317,12 @@ public final class Int8Model {
         }
         dst[k] = (byte) (v - 128);
       }
+    }
+  }
+
+  private void checkOp(int opIndex) {
+    if (opIndex < 0 || opIndex >= graph.ops().size()) {
+      throw new IllegalArgumentException("op index " + opIndex + " not in [0, " + graph.ops().size() + ")");
     }
   }
 
