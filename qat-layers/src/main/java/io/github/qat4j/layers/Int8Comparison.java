@@ -26,8 +26,8 @@ import java.util.Objects;
  *       everything after it, as it does in deployment;</li>
  *   <li><b>op alone</b>: the op runs on the QAT network's own integers for its inputs, which shows
  *       whether the op computes what its fake-quantized twin does. 1 LSB here is a rounding decided
- *       the other way: the runtime adds the bias as an int32 in units of {@code s_in * s_w} and
- *       multiplies in exact integers, the QAT network in float32.</li>
+ *       the other way: the runtime rounds the exact product of integers and a 31-bit multiplier once,
+ *       the QAT network rounds what it computed in float32.</li>
  * </ul>
  * Plus the share of images both give the same class.
  *

@@ -52,13 +52,11 @@ public final class Int8Exporter {
     }
 
     public static Int8Model export(MultiLayerNetwork net, InputType input) {
-        NetworkNodes network = NetworkNodes.of(net, input);
-        return new Walk(input).run(network.nodes(), Map.of(network.input(), input));
+        return new Walk(input).run(NetworkNodes.of(net, input));
     }
 
     public static Int8Model export(ComputationGraph graph, InputType input) {
-        NetworkNodes network = NetworkNodes.of(graph, input);
-        return new Walk(input).run(network.nodes(), Map.of(network.input(), input));
+        return new Walk(input).run(NetworkNodes.of(graph, input));
     }
 
     /**
@@ -69,7 +67,7 @@ public final class Int8Exporter {
      */
     static Exported exportWithSources(NetworkNodes network, InputType input) {
         Walk walk = new Walk(input);
-        Int8Model model = walk.run(network.nodes(), Map.of(network.input(), input));
+        Int8Model model = walk.run(network);
         List<OpInfo> ops = model.ops();
         String[] sources = new String[ops.size() + 1];
         walk.tensorOf.forEach((name, tensor) -> sources[tensor] = sources[tensor] == null ? name : sources[tensor]);
@@ -110,9 +108,9 @@ public final class Int8Exporter {
             this.inputType = inputType;
         }
 
-        Int8Model run(List<Node> nodes, Map<String, InputType> inputs) {
-            for (Node n : nodes) {
-                visit(n, inputs);
+        Int8Model run(NetworkNodes network) {
+            for (Node n : network.nodes()) {
+                visit(n, network);
             }
             if (builder == null) {
                 throw new IllegalArgumentException("the network has no input quantizer: prepare it with Qat.prepare");
@@ -124,12 +122,12 @@ public final class Int8Exporter {
             return builder.build();
         }
 
-        private void visit(Node n, Map<String, InputType> networkInputs) {
+        private void visit(Node n, NetworkNodes network) {
             var conf = n.conf();
             if (conf instanceof FakeQuantLayer) {
                 TensorQuantization q = quantization(n);
                 String in = n.inputs().get(0);
-                if (networkInputs.containsKey(in) && builder == null) {
+                if (in.equals(network.input()) && builder == null) {
                     builder = Int8Model.builder(shape(inputType), q);
                     tensorOf.put(n.name(), 0);
                 } else if (pending.containsKey(in)) {
@@ -166,21 +164,40 @@ public final class Int8Exporter {
                 }
                 int[] padding = n.padding(s.getKernelSize(), s.getStride(), s.getPadding(), s.getDilation(),
                         s.getConvolutionMode());
-                from(n);
+                int in = from(n);
                 if (s.getPoolingType() == PoolingType.MAX) {
                     builder.maxPool(n.name(), s.getKernelSize(), s.getStride(), padding);
+                } else if (network.quantizedAfter(n.name())) {
+                    pending.put(n.name(), averaged(n, q -> builder.from(in).avgPool(n.name(), s.getKernelSize(),
+                            s.getStride(), padding, q)));
+                    return;
                 } else {
                     builder.avgPool(n.name(), s.getKernelSize(), s.getStride(), padding);
                 }
                 tensorOf.put(n.name(), builder.currentTensor());
             } else if (conf instanceof GlobalPoolingLayer
                     && ((GlobalPoolingLayer) conf).getPoolingType() == PoolingType.AVG) {
-                from(n);
-                builder.globalAvgPool(n.name());
-                tensorOf.put(n.name(), builder.currentTensor());
+                int in = from(n);
+                if (network.quantizedAfter(n.name())) {
+                    pending.put(n.name(), averaged(n, q -> builder.from(in).globalAvgPool(n.name(), q)));
+                } else {
+                    builder.globalAvgPool(n.name());
+                    tensorOf.put(n.name(), builder.currentTensor());
+                }
             } else {
                 throw unsupported(n, "no int8 op for it");
             }
+        }
+
+        /** An average pool the quantizer after it requantizes to: emitted when that quantizer is reached. */
+        private PendingOp averaged(Node n, java.util.function.Consumer<TensorQuantization> emit) {
+            return new PendingOp(Activation.NONE, (q, activation) -> {
+                if (activation != Activation.NONE) {
+                    throw unsupported(n, "an activation between an average pool and its quantizer has no int8 op; "
+                            + "put it before the pool");
+                }
+                emit.accept(q);
+            });
         }
 
         private void weightLayer(Node n, QatWeightLayer conf) {

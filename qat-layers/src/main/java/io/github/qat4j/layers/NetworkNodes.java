@@ -67,6 +67,15 @@ record NetworkNodes(List<Node> nodes, String input, String output) {
     }
 
     /**
+     * Whether a {@link FakeQuantLayer} reads {@code name}'s output: for an average pool, whether the
+     * QAT network quantized its mean to a grid of its own ({@link Qat#prepare} does since format
+     * version 5) or left it on its input's.
+     */
+    boolean quantizedAfter(String name) {
+        return nodes.stream().anyMatch(n -> n.conf() instanceof FakeQuantLayer && n.inputs().contains(name));
+    }
+
+    /**
      * One layer or vertex. {@code layer} is null for a non-layer vertex, {@code vertex} null in a
      * {@link MultiLayerNetwork}; {@code inType} is the type of the first input before {@code pre}.
      */

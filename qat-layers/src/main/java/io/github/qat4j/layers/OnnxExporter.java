@@ -161,6 +161,7 @@ public final class OnnxExporter {
         private final GraphProto.Builder graph = GraphProto.newBuilder().setName("qat4j");
         private final Set<String> names = new HashSet<>(List.of(INPUT, OUTPUT));
         private final Map<String, Value> values = new HashMap<>();
+        private NetworkNodes network;
 
         Walk(InputType inputType, boolean quantized) {
             this.inputType = inputType;
@@ -168,6 +169,7 @@ public final class OnnxExporter {
         }
 
         ModelProto run(NetworkNodes network) {
+            this.network = network;
             values.put(network.input(), new Value(INPUT, null));
             Node last = null;
             for (Node n : network.nodes()) {
@@ -249,7 +251,8 @@ public final class OnnxExporter {
                     throw unsupported(n, "global pooling is supported over 2D (CNN) activations only");
                 }
                 String op = g.getPoolingType() == PoolingType.AVG ? "GlobalAveragePool" : "GlobalMaxPool";
-                Value pooled = sameQuantization(input(n), f -> node(op, n.name(), List.of(f)));
+                Value pooled = g.getPoolingType() == PoolingType.AVG ? average(n, f -> node(op, n.name(), List.of(f)))
+                        : sameQuantization(input(n), f -> node(op, n.name(), List.of(f)));
                 return g.isCollapseDimensions() ? sameQuantization(pooled, f -> flatten(n, f)) : pooled;
             }
             throw unsupported(n, "no ONNX op for it");
@@ -394,8 +397,18 @@ public final class OnnxExporter {
             } else {
                 attrs.add(attr("count_include_pad", s.isAvgPoolIncludePadInDivisor() ? 1 : 0));
             }
-            return sameQuantization(input(n), f -> node(max ? "MaxPool" : "AveragePool", n.name(), List.of(f),
-                    attrs.toArray(new AttributeProto[0])));
+            java.util.function.UnaryOperator<String> op = f -> node(max ? "MaxPool" : "AveragePool", n.name(),
+                    List.of(f), attrs.toArray(new AttributeProto[0]));
+            return max ? sameQuantization(input(n), op) : average(n, op);
+        }
+
+        /**
+         * An average pool: in float when a quantizer follows it (the QAT network gave its mean a grid of
+         * its own), else on its input's quantization.
+         */
+        private Value average(Node n, java.util.function.UnaryOperator<String> op) {
+            return network.quantizedAfter(n.name()) ? new Value(op.apply(floatOf(input(n))), null)
+                    : sameQuantization(input(n), op);
         }
 
         /** A BatchNorm that was not folded into a convolution: inference-mode BatchNormalization, in float. */

@@ -14,8 +14,11 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,8 +43,8 @@ import java.util.Map;
  *
  * <p>Dense, output, 2D, depthwise and separable convolution layers become their QAT versions with the
  * float parameters copied in and the weight scales initialised from the weights; a {@link FakeQuantLayer}
- * quantizes the network input, the output of every quantized layer but the last, and (in a
- * {@link ComputationGraph}) the output of every element-wise add. Layers without parameters
+ * quantizes the network input, the output of every quantized layer but the last, of every average
+ * pool, and (in a {@link ComputationGraph}) of every element-wise add. Layers without parameters
  * (pooling, activation, dropout, ...) keep their float version: max pooling, ReLU and reshapes map
  * quantized values onto the same grid.
  *
@@ -424,8 +427,17 @@ public final class Qat {
                     DepthwiseConvolution2D.class, QatDepthwiseConvolution2D.class,
                     SeparableConvolution2D.class, QatSeparableConvolution2D.class);
 
+    /**
+     * A quantized layer but the output, and an average pool: its mean gets a grid of its own, as the
+     * int8 runtime requantizes it, instead of a float mean the runtime would round to its input's grid.
+     */
     private static boolean needsOutputQuantizer(org.deeplearning4j.nn.conf.layers.Layer layer) {
-        return layer instanceof QatWeightLayer && !(layer instanceof QatOutput);
+        return layer instanceof QatWeightLayer && !(layer instanceof QatOutput) || averagePool(layer);
+    }
+
+    private static boolean averagePool(org.deeplearning4j.nn.conf.layers.Layer layer) {
+        return layer instanceof SubsamplingLayer && ((SubsamplingLayer) layer).getPoolingType() == PoolingType.AVG
+                || layer instanceof GlobalPoolingLayer && ((GlobalPoolingLayer) layer).getPoolingType() == PoolingType.AVG;
     }
 
     private static NeuralNetConfiguration quantizerConf(NeuralNetConfiguration like, String name, QatConfig config) {

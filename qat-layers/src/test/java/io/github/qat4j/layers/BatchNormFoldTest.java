@@ -114,7 +114,8 @@ class BatchNormFoldTest {
         List<Class<?>> types = java.util.Arrays.stream(qat.getLayers())
                 .<Class<?>>map(l -> l.conf().getLayer().getClass()).toList();
         assertEquals(List.of(FakeQuantLayer.class, QatConvBatchNorm2D.class, FakeQuantLayer.class,
-                QatDepthwiseConvBatchNorm2D.class, FakeQuantLayer.class, GlobalPoolingLayer.class, QatOutput.class), types);
+                QatDepthwiseConvBatchNorm2D.class, FakeQuantLayer.class, GlobalPoolingLayer.class, FakeQuantLayer.class,
+                QatOutput.class), types);
         // The ReLU after the BatchNorm became the fused layer's activation, before its quantizer.
         assertEquals(Activation.RELU.getActivationFunction(), ((QatConvBatchNorm2D) qat.getLayer(1).conf().getLayer())
                 .getActivationFn());

@@ -167,7 +167,10 @@ class OnnxExportTest {
                 "float ops left: " + ops);
         assertEquals(5L, ops.get("QLinearConv"), ops::toString);
         assertEquals(2L, ops.get("QLinearAdd"), ops::toString);
-        assertEquals(1L, ops.get("QLinearGlobalAveragePool"), ops::toString);
+        // The pool's mean has a quantizer of its own after the Flatten that collapses it, so ONNX Runtime
+        // averages in float between the DequantizeLinear and that QuantizeLinear, as the int8 runtime's
+        // requantizing pool computes exactly.
+        assertEquals(1L, ops.get("GlobalAveragePool"), ops::toString);
         compareWithInt8(Int8Exporter.export(qat, RESIDUAL), x, ort);
     }
 

@@ -50,6 +50,38 @@ public final class Requantization {
     return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, rounded));
   }
 
+  /**
+   * {@code sum * multiplier * 2^(shift - 31) / count} rounded once to the nearest integer, ties to
+   * even, saturated to the int32 range: an average pool's mean of {@code count} values in units of
+   * its output scale, for {@code (multiplier, shift) = QuantizedMultiplier.of(s_in / s_out)} and
+   * {@code sum} the sum of {@code q - z_in}. Exact: the product {@code sum * multiplier} is below
+   * 2^62, and the division by {@code count * 2^(31 - shift)} is done in two exact steps.
+   *
+   * @param sum   below 2^31 in magnitude
+   * @param count at least 1
+   * @param shift in [-31, 30]
+   */
+  public static int averageByQuantizedMultiplier(long sum, int count, int multiplier, int shift) {
+    int k = 31 - shift;
+    long product = sum * multiplier;
+    long high = product >> k;                        // product = high * 2^k + low
+    long low = product & ((1L << k) - 1);
+    long quotient = Math.floorDiv(high, count);       // high = quotient * count + rest
+    long rest = high - quotient * count;
+    // The fraction (rest + low / 2^k) / count against one half: 2 rest + 2 low / 2^k against count,
+    // where 2 low / 2^k is in [0, 2).
+    int vsHalf;
+    if (2 * rest + 2 <= count) {
+      vsHalf = -1;
+    } else if (2 * rest >= count) {
+      vsHalf = 2 * rest == count && low == 0 ? 0 : 1;
+    } else {
+      vsHalf = Long.compare(low, 1L << (k - 1));     // count == 2 rest + 1
+    }
+    long rounded = quotient + (vsHalf > 0 || vsHalf == 0 && (quotient & 1) != 0 ? 1 : 0);
+    return (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, rounded));
+  }
+
   /** The largest magnitude of an {@link #outputBias}: 2^62, so that {@code x * multiplier + bias} fits a long. */
   public static final long MAX_OUTPUT_BIAS = 1L << 62;
 

@@ -430,19 +430,22 @@ final class Executor {
     }
     if (op instanceof Op.Pool p) {
       ConvGeometry g = p.geometry(x.dim(0), x.dim(1), x.dim(2));
+      Int8Kernels.AverageParams average = averageParams(x, p.averaged());
       return (s, images, intraOp) -> {
         for (int b = 0; b < images; b++) {
           if (p.average()) {
-            kernels.avgPool(s.slots[src], b * inSize, g, s.slots[dst], b * outSize);
+            kernels.avgPool(s.slots[src], b * inSize, g, average, s.slots[dst], b * outSize);
           } else {
             kernels.maxPool(s.slots[src], b * inSize, g, s.slots[dst], b * outSize);
           }
         }
       };
     }
-    if (op instanceof Op.GlobalAvgPool) {
+    if (op instanceof Op.GlobalAvgPool p) {
       int plane = x.dim(1) * x.dim(2);
-      return (s, images, intraOp) -> kernels.globalAvgPool(s.slots[src], 0, images * x.dim(0), plane, s.slots[dst], 0);
+      Int8Kernels.AverageParams average = averageParams(x, p.averaged());
+      return (s, images, intraOp) -> kernels.globalAvgPool(s.slots[src], 0, images * x.dim(0), plane, average,
+          s.slots[dst], 0);
     }
     if (op instanceof Op.Add a) {
       int src2 = slotOf[in[1]];
@@ -462,6 +465,12 @@ final class Executor {
       };
     }
     return (s, images, intraOp) -> System.arraycopy(s.slots[src], 0, s.slots[dst], 0, images * outSize);
+  }
+
+  /** The kernel parameters of a requantized average of {@code input}, or null for TFLite's rounding. */
+  static Int8Kernels.AverageParams averageParams(TensorInfo input, Op.Averaged a) {
+    return a == null ? null : new Int8Kernels.AverageParams(input.quantization().zeroPoint(), a.multiplier(),
+        a.shift(), a.quantization().zeroPoint(), a.quantization().qmax());
   }
 
   /**

@@ -94,13 +94,20 @@ interface Int8Kernels {
   void maxPool(byte[] in, int inOffset, ConvGeometry g, byte[] out, int outOffset);
 
   /**
-   * Average pool of one image, TFLite's uint8 rounding: {@code (sum + count / 2) / count} over the
-   * uint8 values of the valid part of each window, so padding is not counted.
+   * Average pool of one image over the valid part of each window (padding is not counted):
+   * requantized by {@code p}, or with {@code p} null TFLite's uint8 rounding {@code (sum + count / 2)
+   * / count} on the input's quantization.
    */
-  void avgPool(byte[] in, int inOffset, ConvGeometry g, byte[] out, int outOffset);
+  void avgPool(byte[] in, int inOffset, ConvGeometry g, AverageParams p, byte[] out, int outOffset);
 
-  /** Average of each of {@code channels} planes of {@code plane} values, rounded as {@link #avgPool}. */
-  void globalAvgPool(byte[] in, int inOffset, int channels, int plane, byte[] out, int outOffset);
+  /** Average of each of {@code channels} planes of {@code plane} values, as {@link #avgPool}. */
+  void globalAvgPool(byte[] in, int inOffset, int channels, int plane, AverageParams p, byte[] out, int outOffset);
+
+  /**
+   * A requantized average ({@link Op.Averaged}), uint domain: {@code clamp(averageByQuantizedMultiplier(
+   * sum (q - inputZeroPoint), count, multiplier, shift) + outputZeroPoint, 0, qmax)}.
+   */
+  record AverageParams(int inputZeroPoint, int multiplier, int shift, int outputZeroPoint, int qmax) {}
 
   /** TFLite's integer Add of two tensors of {@code size} values with different quantizations. */
   void add(byte[] in1, int in1Offset, byte[] in2, int in2Offset, int size, AddParams p, byte[] out,

@@ -139,25 +139,48 @@ public final class Int8ModelBuilder {
 
   /** Max pool; {@code kernel} and {@code stride} {@code [h, w]}, {@code padding} {@code [top, left, bottom, right]}. */
   public Int8ModelBuilder maxPool(String name, int[] kernel, int[] stride, int[] padding) {
-    return pool(name(name, "maxpool"), false, kernel, stride, padding);
+    return pool(name(name, "maxpool"), false, kernel, stride, padding, null);
   }
 
-  /** Average pool with TFLite's rounding; padding is not counted. Arguments as {@link #maxPool}. */
+  /**
+   * Average pool, padding not counted, with the input's quantization and TFLite's rounding.
+   * Arguments as {@link #maxPool}.
+   */
   public Int8ModelBuilder avgPool(String name, int[] kernel, int[] stride, int[] padding) {
-    return pool(name(name, "avgpool"), true, kernel, stride, padding);
+    return pool(name(name, "avgpool"), true, kernel, stride, padding, null);
   }
 
-  private Int8ModelBuilder pool(String name, boolean average, int[] kernel, int[] stride, int[] padding) {
+  /** Average pool requantized to {@code output} (the mean rounded once, as the QAT network's quantizer after it). */
+  public Int8ModelBuilder avgPool(String name, int[] kernel, int[] stride, int[] padding, TensorQuantization output) {
+    return pool(name(name, "avgpool"), true, kernel, stride, padding, averaged(output));
+  }
+
+  private Int8ModelBuilder pool(String name, boolean average, int[] kernel, int[] stride, int[] padding,
+      Op.Averaged averaged) {
     check(kernel, 2, "kernel [h, w]");
     check(stride, 2, "stride [h, w]");
     check(padding, 4, "padding [top, left, bottom, right]");
     return append(new Op.Pool(name, current, average, kernel[0], kernel[1], stride[0], stride[1], padding[0],
-        padding[1], padding[2], padding[3]));
+        padding[1], padding[2], padding[3], averaged));
   }
 
-  /** {@code [c, h, w] -> [c]}, the mean of each channel. */
+  /** {@code [c, h, w] -> [c]}, the mean of each channel, with the input's quantization and TFLite's rounding. */
   public Int8ModelBuilder globalAvgPool(String name) {
-    return append(new Op.GlobalAvgPool(name(name, "globalavgpool"), current));
+    return append(new Op.GlobalAvgPool(name(name, "globalavgpool"), current, null));
+  }
+
+  /** {@code [c, h, w] -> [c]}, the mean of each channel requantized to {@code output}, as {@link #avgPool}. */
+  public Int8ModelBuilder globalAvgPool(String name, TensorQuantization output) {
+    return append(new Op.GlobalAvgPool(name(name, "globalavgpool"), current, averaged(output)));
+  }
+
+  private Op.Averaged averaged(TensorQuantization output) {
+    TensorInfo in = tensors.get(current);
+    if (in.quantization() == null) {
+      throw new IllegalArgumentException("an average pool cannot read float logits");
+    }
+    QuantizedMultiplier m = QuantizedMultiplier.of((double) in.quantization().scale() / output.scale());
+    return new Op.Averaged(output, m.multiplier(), m.shift());
   }
 
   /** Current tensor plus {@code otherTensor} (same shape), requantized to {@code output} as TFLite's Add. */

@@ -11,17 +11,19 @@ import java.util.List;
 import java.util.zip.CRC32;
 
 /**
- * The int8 model file: writer of version 4, strict reader of versions 1 to 4. qat-core/README.md
+ * The int8 model file: writer of version 5, strict reader of versions 1 to 5. qat-core/README.md
  * is the specification; this class follows it field by field.
  */
 final class ModelFormat {
 
   static final byte[] MAGIC = {'Q', 'A', 'T', '4', 'J', 'I', '8', 0};
-  static final int VERSION = 4;
+  static final int VERSION = 5;
   /** The first version with dynamic tensors: the INPUT kind byte and DYNAMIC_DENSE. */
   static final int DYNAMIC_VERSION = 3;
   /** The first version whose requantized layers store an i64 output bias instead of the int32 bias. */
   static final int OUTPUT_BIAS_VERSION = 4;
+  /** The first version whose average pools may requantize to their own quantization ({@link Op.Averaged}). */
+  static final int AVERAGED_VERSION = 5;
 
   static final int INPUT = 1;
   static final int CONV2D = 2;
@@ -153,8 +155,12 @@ final class ModelFormat {
       tag = DYNAMIC_DENSE;
     } else if (op instanceof Op.Pool p) {
       s.i32(p.kH(), p.kW(), p.strideH(), p.strideW(), p.padTop(), p.padLeft(), p.padBottom(), p.padRight());
+      if (p.average()) {
+        s.averaged(p.averaged());
+      }
       tag = p.average() ? AVG_POOL : MAX_POOL;
-    } else if (op instanceof Op.GlobalAvgPool) {
+    } else if (op instanceof Op.GlobalAvgPool p) {
+      s.averaged(p.averaged());
       tag = GLOBAL_AVG_POOL;
     } else if (op instanceof Op.Add a) {
       s.quantization(a.quantization());
@@ -212,6 +218,15 @@ final class ModelFormat {
       f32(q.scale());
       i32(q.zeroPoint());
       u8(q.bits());
+    }
+
+    /** An average pool's requantization: 0, or 1 then its quantization, multiplier and shift. */
+    void averaged(Op.Averaged a) {
+      u8(a == null ? 0 : 1);
+      if (a != null) {
+        quantization(a.quantization());
+        i32(a.multiplier(), a.shift());
+      }
     }
 
     void layer(int bits, byte[] weights, float[] weightScale, int[] bias, Op.Output output) {
@@ -423,9 +438,10 @@ final class ModelFormat {
         for (int i = 0; i < f.length; i++) {
           f[i] = p.i32("pool field " + i);
         }
-        yield new Op.Pool(name, input, p.tag == AVG_POOL, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7]);
+        Op.Averaged averaged = p.tag == AVG_POOL ? p.averaged(version) : null;
+        yield new Op.Pool(name, input, p.tag == AVG_POOL, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], averaged);
       }
-      case GLOBAL_AVG_POOL -> new Op.GlobalAvgPool(name, input);
+      case GLOBAL_AVG_POOL -> new Op.GlobalAvgPool(name, input, p.averaged(version));
       case ADD -> {
         int input2 = p.i32("second input tensor");
         TensorQuantization q = semantic(p, p::quantization);
@@ -519,6 +535,22 @@ final class ModelFormat {
       int zeroPoint = i32("zero point");
       int bits = u8("bits");
       return new TensorQuantization(scale, zeroPoint, bits);
+    }
+
+    /** What {@link Section#averaged} wrote; null in files before version 5, which have no such field. */
+    Op.Averaged averaged(int version) throws ModelFormatException {
+      if (version < AVERAGED_VERSION) {
+        return null;
+      }
+      int flag = u8("requantized flag");
+      if (flag > 1) {
+        throw new ModelFormatException("an average pool's requantized flag must be 0 or 1, got " + flag, pos - 1);
+      }
+      if (flag == 0) {
+        return null;
+      }
+      TensorQuantization q = semantic(this, this::quantization);
+      return new Op.Averaged(q, i32("multiplier"), i32("shift"));
     }
 
     int weightBits(String name) throws ModelFormatException {

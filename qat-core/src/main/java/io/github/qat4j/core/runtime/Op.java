@@ -142,9 +142,31 @@ sealed interface Op {
     }
   }
 
-  /** Max or average pool (TFLite: no dilation, padding not counted); output keeps the input's quantization. */
+  /**
+   * How an average pool turns the sum of {@code count} values {@code q - z_in} into its output: the
+   * mean requantized to its own {@code quantization} with {@code (multiplier, shift)} for {@code s_in /
+   * s_out}, rounded once ({@link Requantization#averageByQuantizedMultiplier}), plus {@code z_out},
+   * clamped. A pool without it keeps its input's quantization and rounds as TFLite (files before
+   * version 5, and pools the QAT network did not quantize).
+   */
+  record Averaged(TensorQuantization quantization, int multiplier, int shift) {
+    /** Largest number of values one output averages: their sum of {@code q - z_in} stays below 2^31. */
+    static final int MAX_COUNT = 1 << 23;
+
+    void check(long count) {
+      new QuantizedMultiplier(multiplier, shift);
+      if (count > MAX_COUNT) {
+        throw new IllegalArgumentException("a requantized average of " + count + " values; at most " + MAX_COUNT);
+      }
+    }
+  }
+
+  /**
+   * Max or average pool (TFLite: no dilation, padding not counted); output keeps the input's
+   * quantization unless an average pool is {@link Averaged} (null otherwise).
+   */
   record Pool(String name, int input, boolean average, int kH, int kW, int strideH, int strideW, int padTop,
-      int padLeft, int padBottom, int padRight) implements Op {
+      int padLeft, int padBottom, int padRight, Averaged averaged) implements Op {
 
     @Override
     public int[] inputs() {
@@ -170,12 +192,19 @@ sealed interface Op {
         throw new IllegalArgumentException("pooling reads " + reads + " values (" + g.outPlane() + " outputs x "
             + in.dim(0) + " channels x " + kH + "x" + kW + " kernel), more than " + MAX_IM2COL);
       }
-      return new TensorInfo(new int[] {in.dim(0), g.outH(), g.outW()}, in.quantization());
+      if (averaged != null) {
+        if (!average) {
+          throw new IllegalArgumentException("a max pool keeps its input's quantization");
+        }
+        averaged.check((long) kH * kW);
+      }
+      return new TensorInfo(new int[] {in.dim(0), g.outH(), g.outW()},
+          averaged == null ? in.quantization() : averaged.quantization());
     }
   }
 
-  /** Mean of each channel plane, {@code [c, h, w] -> [c]}, same quantization. */
-  record GlobalAvgPool(String name, int input) implements Op {
+  /** Mean of each channel plane, {@code [c, h, w] -> [c]}; quantized as its input unless {@link Averaged}. */
+  record GlobalAvgPool(String name, int input, Averaged averaged) implements Op {
 
     @Override
     public int[] inputs() {
@@ -188,7 +217,10 @@ sealed interface Op {
       if (!in.spatial()) {
         throw new IllegalArgumentException("global average pool expects [c, h, w], input is " + in);
       }
-      return new TensorInfo(new int[] {in.dim(0)}, in.quantization());
+      if (averaged != null) {
+        averaged.check((long) in.dim(1) * in.dim(2));
+      }
+      return new TensorInfo(new int[] {in.dim(0)}, averaged == null ? in.quantization() : averaged.quantization());
     }
   }
 

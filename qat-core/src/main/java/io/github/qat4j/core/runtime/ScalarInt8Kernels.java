@@ -165,15 +165,16 @@ class ScalarInt8Kernels implements Int8Kernels {
 
   @Override
   public void maxPool(byte[] in, int inOffset, ConvGeometry g, byte[] out, int outOffset) {
-    pool(in, inOffset, g, out, outOffset, true);
+    pool(in, inOffset, g, null, out, outOffset, true);
   }
 
   @Override
-  public void avgPool(byte[] in, int inOffset, ConvGeometry g, byte[] out, int outOffset) {
-    pool(in, inOffset, g, out, outOffset, false);
+  public void avgPool(byte[] in, int inOffset, ConvGeometry g, AverageParams p, byte[] out, int outOffset) {
+    pool(in, inOffset, g, p, out, outOffset, false);
   }
 
-  private static void pool(byte[] in, int inOffset, ConvGeometry g, byte[] out, int outOffset, boolean max) {
+  private static void pool(byte[] in, int inOffset, ConvGeometry g, AverageParams p, byte[] out, int outOffset,
+      boolean max) {
     int outH = g.outH();
     int outW = g.outW();
     int dst = outOffset;
@@ -196,25 +197,34 @@ class ScalarInt8Kernels implements Int8Kernels {
               }
             }
           }
-          out[dst++] = (byte) (max ? best : roundedAverage(sum, count));
+          out[dst++] = (byte) (max ? best : average(sum, count, p));
         }
       }
     }
   }
 
-  /** TFLite's uint8 average {@code (sum + count / 2) / count} of uint8 values, back to signed. */
-  static int roundedAverage(long uint8Sum, int count) {
-    return (int) ((uint8Sum + count / 2) / count) - 128;
+  /**
+   * The signed output code of the average of {@code count} uint8 values summing to {@code uint8Sum}:
+   * requantized by {@code p}, or TFLite's {@code (sum + count / 2) / count} when {@code p} is null.
+   */
+  static int average(long uint8Sum, int count, AverageParams p) {
+    if (p == null) {
+      return (int) ((uint8Sum + count / 2) / count) - 128;
+    }
+    long mean = Requantization.averageByQuantizedMultiplier(uint8Sum - (long) count * p.inputZeroPoint(), count,
+        p.multiplier(), p.shift()) + (long) p.outputZeroPoint();
+    return (int) Math.max(0, Math.min(p.qmax(), mean)) - 128;
   }
 
   @Override
-  public void globalAvgPool(byte[] in, int inOffset, int channels, int plane, byte[] out, int outOffset) {
+  public void globalAvgPool(byte[] in, int inOffset, int channels, int plane, AverageParams p, byte[] out,
+      int outOffset) {
     for (int c = 0; c < channels; c++) {
       long sum = 0;
       for (int i = inOffset + c * plane, end = i + plane; i < end; i++) {
         sum += in[i] + 128;
       }
-      out[outOffset + c] = (byte) roundedAverage(sum, plane);
+      out[outOffset + c] = (byte) average(sum, plane, p);
     }
   }
 

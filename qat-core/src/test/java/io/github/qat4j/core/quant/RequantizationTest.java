@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.math.MathContext;
 import java.math.RoundingMode;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -63,6 +64,49 @@ class RequantizationTest {
             x + " * " + m + " shift " + shift);
       }
     }
+  }
+
+  /** sum * m * 2^(shift - 31) / count rounded to nearest, ties to even, saturated. */
+  private static int referenceAverage(long sum, int count, int multiplier, int shift) {
+    BigDecimal exact = new BigDecimal(BigInteger.valueOf(sum).multiply(BigInteger.valueOf(multiplier)))
+        .multiply(pow2(shift - 31)).divide(BigDecimal.valueOf(count), new MathContext(200));
+    return saturate(exact.setScale(0, RoundingMode.HALF_EVEN).toBigIntegerExact());
+  }
+
+  @Test
+  void averageByQuantizedMultiplierMatchesExactArithmetic() {
+    SplittableRandom r = new SplittableRandom(9);
+    int[] counts = {1, 2, 3, 4, 7, 9, 16, 49, 64, 100, 1 << 22, 1 << 23};
+    for (int shift = -31; shift <= 30; shift++) {
+      for (int i = 0; i < 2_000; i++) {
+        int count = r.nextBoolean() ? counts[r.nextInt(counts.length)] : r.nextInt(1, 1 << 23);
+        // sums of q - z for q, z in [0, 255]: within +-255 count, below 2^31
+        long sum = r.nextInt(4) == 0 ? (long) r.nextInt(-3, 4) * count / 2 : r.nextLong(-255L * count, 255L * count + 1);
+        int m = r.nextInt(4) == 0 ? 1 << 30 : r.nextInt(1 << 30, Integer.MAX_VALUE) + r.nextInt(2);
+        assertEquals(referenceAverage(sum, count, m, shift),
+            Requantization.averageByQuantizedMultiplier(sum, count, m, shift),
+            sum + " * " + m + " shift " + shift + " / " + count);
+      }
+    }
+  }
+
+  @Test
+  void averageOfOneIsTheMultiplyAndTiesGoToEven() {
+    SplittableRandom r = new SplittableRandom(10);
+    for (int i = 0; i < 10_000; i++) {
+      int x = r.nextInt(-(1 << 20), 1 << 20);
+      int m = r.nextInt(1 << 30, Integer.MAX_VALUE);
+      int shift = r.nextInt(-31, 31);
+      assertEquals(Requantization.multiplyByQuantizedMultiplier(x, m, shift),
+          Requantization.averageByQuantizedMultiplier(x, 1, m, shift));
+    }
+    // multiplier 1 (2^30, shift 1): 10 / 4 = 2.5 -> 2, 14 / 4 = 3.5 -> 4, -10 / 4 -> -2, 9 / 4 = 2.25 -> 2,
+    // 21 / 6 = 3.5 -> 4
+    assertEquals(2, Requantization.averageByQuantizedMultiplier(10, 4, 1 << 30, 1));
+    assertEquals(4, Requantization.averageByQuantizedMultiplier(14, 4, 1 << 30, 1));
+    assertEquals(-2, Requantization.averageByQuantizedMultiplier(-10, 4, 1 << 30, 1));
+    assertEquals(2, Requantization.averageByQuantizedMultiplier(9, 4, 1 << 30, 1));
+    assertEquals(4, Requantization.averageByQuantizedMultiplier(21, 6, 1 << 30, 1));
   }
 
   @Test

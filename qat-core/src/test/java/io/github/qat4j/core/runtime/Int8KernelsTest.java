@@ -272,11 +272,15 @@ class Int8KernelsTest {
       scalar.maxPool(in, 0, g, expected, 0);
       panama.maxPool(in, 0, g, actual, 0);
       assertArrayEquals(expected, actual);
-      assertArrayEquals(naivePool(in, g, true), expected);
-      scalar.avgPool(in, 0, g, expected, 0);
-      panama.avgPool(in, 0, g, actual, 0);
-      assertArrayEquals(expected, actual);
-      assertArrayEquals(naivePool(in, g, false), expected);
+      assertArrayEquals(naivePool(in, g, true, null), expected);
+      Int8Kernels.AverageParams requantized = new Int8Kernels.AverageParams(rnd.nextInt(256),
+          multiplier(rnd).multiplier(), multiplier(rnd).shift(), rnd.nextInt(256), (1 << (2 + rnd.nextInt(7))) - 1);
+      for (Int8Kernels.AverageParams p : new Int8Kernels.AverageParams[] {null, requantized}) {
+        scalar.avgPool(in, 0, g, p, expected, 0);
+        panama.avgPool(in, 0, g, p, actual, 0);
+        assertArrayEquals(expected, actual);
+        assertArrayEquals(naivePool(in, g, false, p), expected);
+      }
     }
   }
 
@@ -285,10 +289,26 @@ class Int8KernelsTest {
     // uint8 {0, 1} -> 0.5 -> 1 (TFLite (sum + count/2) / count); signed {-128, -127} likewise -> -127.
     byte[] in = {-128, -127};
     byte[] out = new byte[1];
-    scalar.avgPool(in, 0, new ConvGeometry(1, 1, 2, 1, 2, 1, 1, 0, 0, 0, 0, 1, 1), out, 0);
+    scalar.avgPool(in, 0, new ConvGeometry(1, 1, 2, 1, 2, 1, 1, 0, 0, 0, 0, 1, 1), null, out, 0);
     assertEquals(-127, out[0]);
-    scalar.globalAvgPool(new byte[] {127, 126, 126}, 0, 1, 3, out, 0);
+    scalar.globalAvgPool(new byte[] {127, 126, 126}, 0, 1, 3, null, out, 0);
     assertEquals(126, out[0]);
+  }
+
+  @Test
+  void requantizedAverageRoundsOnceToItsOwnGrid() {
+    // uint8 {10, 13, 13, 13} with z_in 10: mean of q - z_in is 2.25; s_in / s_out = 2 (2^30, shift 2)
+    // gives 4.5 -> 4 (ties to even) + z_out 3 = 7; TFLite's same-grid (49 + 2) / 4 gives 12.
+    byte[] in = {10 - 128, 13 - 128, 13 - 128, 13 - 128};
+    byte[] out = new byte[1];
+    Int8Kernels.AverageParams twice = new Int8Kernels.AverageParams(10, 1 << 30, 2, 3, 255);
+    scalar.globalAvgPool(in, 0, 1, 4, twice, out, 0);
+    assertEquals(7, out[0] + 128);
+    scalar.globalAvgPool(in, 0, 1, 4, null, out, 0);
+    assertEquals(12, out[0] + 128);
+    // clamped to the output's [0, qmax]
+    scalar.globalAvgPool(in, 0, 1, 4, new Int8Kernels.AverageParams(10, 1 << 30, 2, 3, 5), out, 0);
+    assertEquals(5, out[0] + 128);
   }
 
   static ConvGeometry randomGeometry(Random rnd, boolean dilated) {
@@ -344,7 +364,8 @@ class Int8KernelsTest {
     return acc;
   }
 
-  static byte[] naivePool(byte[] in, ConvGeometry g, boolean max) {
+  /** The definition of each pool; a requantized average ({@code p} not null) via the checked {@link Requantization}. */
+  static byte[] naivePool(byte[] in, ConvGeometry g, boolean max, Int8Kernels.AverageParams p) {
     byte[] out = new byte[g.inChannels() * g.outPlane()];
     for (int c = 0; c < g.inChannels(); c++) {
       for (int oy = 0; oy < g.outH(); oy++) {
@@ -364,7 +385,10 @@ class Int8KernelsTest {
               }
             }
           }
-          out[(c * g.outH() + oy) * g.outW() + ox] = (byte) (max ? best : Math.floorDiv(2 * sum + count, 2 * count) - 128);
+          int average = p == null ? Math.floorDiv(2 * sum + count, 2 * count)
+              : Math.max(0, Math.min(p.qmax(), p.outputZeroPoint() + Requantization.averageByQuantizedMultiplier(
+                  sum - count * p.inputZeroPoint(), count, p.multiplier(), p.shift())));
+          out[(c * g.outH() + oy) * g.outW() + ox] = (byte) ((max ? best + 128 : average) - 128);
         }
       }
     }

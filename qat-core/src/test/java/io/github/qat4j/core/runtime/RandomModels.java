@@ -88,7 +88,11 @@ final class RandomModels {
           if (rnd.nextBoolean()) {
             b.maxPool(null, kernel, stride, pad);
           } else {
-            b.avgPool(null, kernel, stride, pad);
+            if (rnd.nextBoolean()) {
+              b.avgPool(null, kernel, stride, pad);
+            } else {
+              b.avgPool(null, kernel, stride, pad, activation(rnd, 0.02f + rnd.nextFloat() * 0.1f));
+            }
           }
         }
         default -> {
@@ -101,8 +105,11 @@ final class RandomModels {
         }
       }
     }
-    if (rnd.nextBoolean()) {
+    int last = rnd.nextInt(3);
+    if (last == 0) {
       b.globalAvgPool(null);
+    } else if (last == 1) {
+      b.globalAvgPool(null, activation(rnd, 0.01f + rnd.nextFloat() * 0.1f));
     } else {
       b.flatten(null);
     }
@@ -184,12 +191,12 @@ final class RandomModels {
         for (int k = 0; k < in.length; k++) {
           signed[k] = (byte) (in[k] - 128);
         }
-        byte[] out = Int8KernelsTest.naivePool(signed, geo, !p.average());
+        byte[] out = Int8KernelsTest.naivePool(signed, geo, !p.average(), Executor.averageParams(x, p.averaged()));
         v[i + 1] = new int[out.length];
         for (int k = 0; k < out.length; k++) {
           v[i + 1][k] = out[k] + 128;
         }
-      } else if (op instanceof Op.GlobalAvgPool) {
+      } else if (op instanceof Op.GlobalAvgPool p) {
         int plane = x.dim(1) * x.dim(2);
         v[i + 1] = new int[x.dim(0)];
         for (int ch = 0; ch < x.dim(0); ch++) {
@@ -197,7 +204,11 @@ final class RandomModels {
           for (int k = 0; k < plane; k++) {
             sum += in[ch * plane + k];
           }
-          v[i + 1][ch] = (int) ((sum + plane / 2) / plane);
+          Op.Averaged a = p.averaged();
+          v[i + 1][ch] = a == null ? (int) ((sum + plane / 2) / plane)
+              : Math.max(0, Math.min(a.quantization().qmax(), a.quantization().zeroPoint()
+                  + Requantization.averageByQuantizedMultiplier(sum - (long) plane * zIn, plane, a.multiplier(),
+                      a.shift())));
         }
       } else if (op instanceof Op.Add a) {
         int[] in2 = v[a.input2()];

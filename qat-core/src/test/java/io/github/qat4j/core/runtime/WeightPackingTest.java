@@ -96,13 +96,13 @@ class WeightPackingTest {
       assertArrayEquals(weights(expected.ops().get(op)), weights(loaded.graphForTests().ops().get(op)), "op " + op);
     }
     // Written again as the current version, its int32 biases become output biases b * m: the same integers.
-    byte[] v4 = ModelFormat.write(loaded.graphForTests());
-    assertEquals(4, ModelFiles.le(v4).getInt(8));
-    Int8Model rewritten = Int8Model.load(new ByteArrayInputStream(v4));
-    assertArrayEquals(v4, ModelFormat.write(rewritten.graphForTests()));
-    // Weight bytes, version 1 -> 4: conv3 (27 weights) 14 -> 11, conv6 (81) 81 -> 61, dense2 (60) 30 -> 15,
+    byte[] current = ModelFormat.write(loaded.graphForTests());
+    assertEquals(ModelFormat.VERSION, ModelFiles.le(current).getInt(8));
+    Int8Model rewritten = Int8Model.load(new ByteArrayInputStream(current));
+    assertArrayEquals(current, ModelFormat.write(rewritten.graphForTests()));
+    // Weight bytes, version 1 -> current: conv3 (27 weights) 14 -> 11, conv6 (81) 81 -> 61, dense2 (60) 30 -> 15,
     // logits5 (15) 15 -> 10; the INPUT kind byte of version 3; 8 instead of 4 bias bytes per requantized channel.
-    assertEquals(v1.length - 3 - 20 - 15 - 5 + 1 + 4 * requantizedChannels(expected), v4.length);
+    assertEquals(v1.length - 3 - 20 - 15 - 5 + 1 + 4 * requantizedChannels(expected), current.length);
     Random rnd = new Random(43);
     for (int trial = 0; trial < 20; trial++) {
       float[] x = RandomModels.floats(rnd, 36, 0f, 1f);
