@@ -43,6 +43,16 @@ public final class Normalization {
         return new Normalization(mean.clone(), std.clone());
     }
 
+    /** Per-channel means in [0, 1] units; empty for {@link #unitRange()}. */
+    public double[] mean() {
+        return mean == null ? new double[0] : mean.clone();
+    }
+
+    /** Per-channel standard deviations in [0, 1] units; empty for {@link #unitRange()}. */
+    public double[] std() {
+        return std == null ? new double[0] : std.clone();
+    }
+
     /**
      * The value of one pixel.
      *

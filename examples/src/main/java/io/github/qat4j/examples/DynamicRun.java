@@ -32,7 +32,7 @@ final class DynamicRun {
         Path modelFile = out.resolve("model.q8");
         Path tmp = out.resolve("model.q8.tmp");
         DynamicExporter.export(layers.model(), InputType.convolutional(test.height(), test.width(), test.channels()))
-                .save(tmp);
+                .withInputPreprocessing(Net.inputPreprocessing(normalization)).save(tmp);
         Files.move(tmp, modelFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Evaluator evaluator = new Evaluator(test, normalization);
         Predictions floatPredictions = evaluator.predict(net, "float test");

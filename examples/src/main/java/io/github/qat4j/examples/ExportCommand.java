@@ -1,5 +1,6 @@
 package io.github.qat4j.examples;
 
+import io.github.qat4j.core.runtime.InputPreprocessing;
 import io.github.qat4j.layers.FakeQuantLayer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import picocli.CommandLine.Command;
@@ -66,7 +67,11 @@ final class ExportCommand implements Callable<Integer> {
         if (Arrays.stream(checkpoint.net().layers()).noneMatch(l -> l.conf().getLayer() instanceof FakeQuantLayer)) {
             throw usage(file + " holds a float network, without quantizers: export the qat.zip of a run");
         }
-        InputType input = inputType(checkpoint.settings());
+        Optional<DatasetChoice> dataset = dataset(checkpoint.settings());
+        InputType input = inputType(checkpoint.settings(), dataset);
+        // A checkpoint of qat quantize does not say how its images were normalized.
+        InputPreprocessing preprocessing = dataset.map(d -> Net.inputPreprocessing(d.normalization()))
+                .orElse(InputPreprocessing.NOT_RECORDED);
 
         PrintWriter out = spec.commandLine().getOut();
         checkpoint.net().exportQdq(input, createParent(onnx));
@@ -76,20 +81,26 @@ final class ExportCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "wrote %s (float ONNX, %s)%n", floatOnnx, Report.bytes(Files.size(floatOnnx)));
         }
         if (int8 != null) {
-            checkpoint.net().exportInt8(input, createParent(int8));
-            out.printf(Locale.ROOT, "wrote %s (int8, %s)%n", int8, Report.bytes(Files.size(int8)));
+            checkpoint.net().exportInt8(input, preprocessing, createParent(int8));
+            out.printf(Locale.ROOT, "wrote %s (int8, %s; input preprocessing %s)%n", int8,
+                    Report.bytes(Files.size(int8)), preprocessing);
         }
         return 0;
     }
 
-    private InputType inputType(String settings) {
+    /** The built-in data set the checkpoint's settings name, if they name one. */
+    private static Optional<DatasetChoice> dataset(String settings) {
+        Optional<String> dataset = PipelineOptions.dataset(settings);
+        return Arrays.stream(DatasetChoice.values())
+                .filter(d -> dataset.isPresent() && d.name().equals(dataset.get())).findFirst();
+    }
+
+    private InputType inputType(String settings, Optional<DatasetChoice> known) {
         if (inputShape != null) {
             return InputType.convolutional(inputShape[1], inputShape[2], inputShape[0]);
         }
-        Optional<String> dataset = PipelineOptions.dataset(settings);
-        Optional<DatasetChoice> known = Arrays.stream(DatasetChoice.values())
-                .filter(d -> dataset.isPresent() && d.name().equals(dataset.get())).findFirst();
-        return known.orElseThrow(() -> usage("the checkpoint was trained on " + dataset.orElse("unnamed")
+        return known.orElseThrow(() -> usage("the checkpoint was trained on "
+                + PipelineOptions.dataset(settings).orElse("unnamed")
                 + " data, of no known shape: give --input-shape C,H,W")).inputType();
     }
 

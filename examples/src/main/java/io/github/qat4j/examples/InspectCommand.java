@@ -21,8 +21,8 @@ import java.util.stream.Collectors;
 
 /** {@code qat inspect MODEL}: what an int8 model file holds. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Read an int8 model file (checking it strictly) and print its input, a table of its ops "
-                + "and its output.",
+        description = {"Read an int8 model file (checking it strictly) and print its input, how the input is made "
+                + "from pixels (if the file records it), a table of its ops and its output.",
                 "Per op: kind, input and output shapes (per image), weights (count, bits, smallest and largest "
                 + "per-channel scale), output quantization, the activation its output clamp applies, "
                 + "multiply-accumulates per image and the bytes of its section in the file."})
@@ -55,6 +55,7 @@ final class InspectCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "input  %s, %d bits, scale %.6g, zero point %d%n", Arrays.toString(m.inputShape()),
                     q.bits(), q.scale(), q.zeroPoint());
         }
+        out.printf(Locale.ROOT, "input preprocessing: %s%n", m.inputPreprocessing());
         List<OpInfo> ops = m.ops();
         List<String[]> rows = new ArrayList<>();
         rows.add(HEADER);

@@ -34,7 +34,8 @@ record Int8Stage(Int8Evaluation evaluation, Int8Comparison comparison, String mi
             throws IOException {
         Path tmp = modelFile.resolveSibling(modelFile.getFileName() + ".tmp");
         try {
-            qat.exportInt8(InputType.convolutional(test.height(), test.width(), test.channels()), tmp);
+            qat.exportInt8(InputType.convolutional(test.height(), test.width(), test.channels()),
+                    Net.inputPreprocessing(evaluator.normalization()), tmp);
         } catch (IllegalArgumentException e) {
             // The network trains and reports fine in float; only the int8 model is out of reach.
             log.warn("no int8 model: {}", e.getMessage());

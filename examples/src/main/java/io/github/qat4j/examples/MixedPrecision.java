@@ -91,7 +91,8 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
         Path file = Files.createTempFile(dir, "configured-widths", ".q8");
         long configuredBytes;
         try {
-            calibrated.exportInt8(InputType.convolutional(train.height(), train.width(), train.channels()), file);
+            calibrated.exportInt8(InputType.convolutional(train.height(), train.width(), train.channels()),
+                    Net.inputPreprocessing(normalization), file);
             configuredBytes = Files.size(file);
         } finally {
             Files.deleteIfExists(file);

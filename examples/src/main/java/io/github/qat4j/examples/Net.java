@@ -1,6 +1,8 @@
 package io.github.qat4j.examples;
 
+import io.github.qat4j.core.runtime.InputPreprocessing;
 import io.github.qat4j.core.runtime.Int8Model;
+import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.layers.Int8Comparison;
 import io.github.qat4j.layers.Int8Exporter;
 import io.github.qat4j.layers.OnnxExporter;
@@ -55,8 +57,19 @@ sealed interface Net permits Net.Layers, Net.Graph {
     /** {@link Sensitivity#measure} of this QAT network with the named layers at the given weight widths. */
     Sensitivity.Measurement measure(INDArray features, int[] labels, int batchSize, Map<String, Integer> widths);
 
-    /** Exports this QAT network to the int8 format, written to {@code file}. */
-    Int8Model exportInt8(InputType input, Path file) throws IOException;
+    /** Exports this QAT network to the int8 format recording how its input is made from pixels, written to {@code file}. */
+    Int8Model exportInt8(InputType input, InputPreprocessing preprocessing, Path file) throws IOException;
+
+    /** {@link #exportInt8(InputType, InputPreprocessing, Path)} that leaves the preprocessing not recorded. */
+    default Int8Model exportInt8(InputType input, Path file) throws IOException {
+        return exportInt8(input, InputPreprocessing.NOT_RECORDED, file);
+    }
+
+    /** The int8 file's record of {@code normalization}. */
+    static InputPreprocessing inputPreprocessing(Normalization normalization) {
+        return normalization.mean().length == 0 ? InputPreprocessing.unitRange()
+                : InputPreprocessing.standardize(normalization.mean(), normalization.std());
+    }
 
     /** Writes this QAT network as ONNX with QuantizeLinear/DequantizeLinear pairs ({@link OnnxExporter#exportQdq}). */
     void exportQdq(InputType input, Path file) throws IOException;
@@ -99,6 +112,12 @@ sealed interface Net permits Net.Layers, Net.Graph {
             ((ComputationGraph) model()).setLearningRate(learningRate);
         }
         return this;
+    }
+
+    /** Writes {@code model} to {@code file} and returns it. */
+    private static Int8Model written(Int8Model model, Path file) throws IOException {
+        model.save(file);
+        return model;
     }
 
     static Net of(Model model) {
@@ -169,8 +188,8 @@ sealed interface Net permits Net.Layers, Net.Graph {
         }
 
         @Override
-        public Int8Model exportInt8(InputType input, Path file) throws IOException {
-            return Int8Exporter.export(model, input, file);
+        public Int8Model exportInt8(InputType input, InputPreprocessing preprocessing, Path file) throws IOException {
+            return written(Int8Exporter.export(model, input).withInputPreprocessing(preprocessing), file);
         }
 
         @Override
@@ -232,8 +251,8 @@ sealed interface Net permits Net.Layers, Net.Graph {
         }
 
         @Override
-        public Int8Model exportInt8(InputType input, Path file) throws IOException {
-            return Int8Exporter.export(model, input, file);
+        public Int8Model exportInt8(InputType input, InputPreprocessing preprocessing, Path file) throws IOException {
+            return written(Int8Exporter.export(model, input).withInputPreprocessing(preprocessing), file);
         }
 
         @Override

@@ -3,6 +3,7 @@ package io.github.qat4j.examples;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import io.github.qat4j.core.runtime.InputPreprocessing;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.OpInfo;
 import io.github.qat4j.datasets.DatasetInstaller;
@@ -89,6 +90,7 @@ class QatCliTest {
             Run inspect = run(List.of("inspect", model.toString()));
             assertEquals(0, inspect.code, inspect.err);
             assertTrue(inspect.out.contains("input  [1, 28, 28]"), inspect.out);
+            assertTrue(inspect.out.contains("input preprocessing: pixel / 255"), inspect.out);
             assertTrue(inspect.out.contains("output [10], then softmax"), inspect.out);
             assertTrue(inspect.out.lines().anyMatch(l -> l.matches(
                     "\\s*0  conv1 +conv2d +\\[1, 28, 28] +\\[20, 24, 24] +500 +8 .*")), inspect.out);
@@ -159,6 +161,7 @@ class QatCliTest {
             }
         }
         assertArrayEquals(new int[] {10}, Int8Model.load(int8).outputShape());
+        assertEquals(InputPreprocessing.unitRange(), Int8Model.load(int8).inputPreprocessing());
 
         Run notACheckpoint = run(List.of("export", int8.toString(), "--onnx", qdq.toString()));
         assertEquals(2, notACheckpoint.code, notACheckpoint.err);
@@ -345,6 +348,7 @@ class QatCliTest {
         assertEquals(floatAccuracy, json.at("/int8/accuracy").asDouble(), 0.02);
         Int8Model model = Int8Model.load(out.resolve("model.q8"));
         assertEquals(3, model.ops().stream().filter(op -> op.kind() == OpInfo.Kind.DYNAMIC_DENSE).count());
+        assertEquals(InputPreprocessing.unitRange(), model.inputPreprocessing());
         assertEquals(json.at("/int8/model_bytes").asLong(), Files.size(out.resolve("model.q8")));
         Run inspect = run(List.of("inspect", out.resolve("model.q8").toString()));
         assertEquals(0, inspect.code, inspect.err);

@@ -134,6 +134,16 @@ public final class Int8Model {
     return graph.input().quantization();
   }
 
+  /** How the float input is made from 8-bit pixels, as recorded in the file (qat-core/README.md). */
+  public InputPreprocessing inputPreprocessing() {
+    return graph.preprocessing();
+  }
+
+  /** This model recording {@code preprocessing} (its channels those of the input) for {@link #save}. */
+  public Int8Model withInputPreprocessing(InputPreprocessing preprocessing) {
+    return new Int8Model(new Graph(graph.input(), preprocessing, graph.ops(), graph.softmax()), kernels, cores);
+  }
+
   public int[] outputShape() {
     return graph.output().shape();
   }

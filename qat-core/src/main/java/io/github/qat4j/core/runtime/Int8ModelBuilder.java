@@ -225,7 +225,7 @@ public final class Int8ModelBuilder {
   }
 
   Graph graph() {
-    return new Graph(input, ops, softmax);
+    return new Graph(input, InputPreprocessing.NOT_RECORDED, ops, softmax);
   }
 
   private Int8ModelBuilder append(Op op) {

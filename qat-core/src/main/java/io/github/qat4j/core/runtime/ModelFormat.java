@@ -24,6 +24,8 @@ final class ModelFormat {
   static final int OUTPUT_BIAS_VERSION = 4;
   /** The first version whose average pools may requantize to their own quantization ({@link Op.Averaged}). */
   static final int AVERAGED_VERSION = 5;
+  /** The first version whose INPUT section records the input preprocessing ({@link InputPreprocessing}). */
+  static final int PREPROCESSING_VERSION = 5;
 
   static final int INPUT = 1;
   static final int CONV2D = 2;
@@ -111,6 +113,13 @@ final class ModelFormat {
     } else {
       input.u8(STATIC_INPUT);
       input.quantization(graph.input().quantization());
+    }
+    input.u8(graph.preprocessing().kind().ordinal());
+    for (double v : graph.preprocessing().mean()) {
+      input.f64(v);
+    }
+    for (double v : graph.preprocessing().std()) {
+      input.f64(v);
     }
     input.writeTo(file, INPUT);
     for (Op op : graph.ops()) {
@@ -200,6 +209,10 @@ final class ModelFormat {
 
     void i64(long v) {
       i32((int) v, (int) (v >>> 32));
+    }
+
+    void f64(double v) {
+      i64(Double.doubleToRawLongBits(v));
     }
 
     void string(String s) {
@@ -301,6 +314,8 @@ final class ModelFormat {
       }
       return new TensorInfo(shape, s.quantization());
     });
+    InputPreprocessing preprocessing = version < PREPROCESSING_VERSION ? InputPreprocessing.NOT_RECORDED
+        : s.preprocessing(Graph.inputChannels(input));
     s.end();
     List<TensorInfo> tensors = new ArrayList<>();
     tensors.add(input);
@@ -322,7 +337,7 @@ final class ModelFormat {
           throw new ModelFormatException(c.remaining() + " bytes after the END section", c.pos);
         }
         List<Op> all = ops;
-        return semantic(p, () -> new Graph(input, all, softmax == 1));
+        return semantic(p, () -> new Graph(input, preprocessing, all, softmax == 1));
       }
       Op op = readOp(p, version);
       p.end();
@@ -503,6 +518,32 @@ final class ModelFormat {
     long i64(String what) throws ModelFormatException {
       long low = i32(what) & 0xFFFFFFFFL;
       return low | (long) i32(what) << 32;
+    }
+
+    double f64(String what) throws ModelFormatException {
+      return Double.longBitsToDouble(i64(what));
+    }
+
+    /** What the writer wrote after the input's quantization, for an input of {@code channels} channels. */
+    InputPreprocessing preprocessing(int channels) throws ModelFormatException {
+      int kind = u8("input preprocessing");
+      if (kind >= InputPreprocessing.Kind.values().length) {
+        throw new ModelFormatException("input preprocessing must be 0 (not recorded), 1 (pixel / 255) or 2 "
+            + "((pixel / 255 - mean) / std), got " + kind, pos - 1);
+      }
+      if (kind != InputPreprocessing.Kind.STANDARDIZE.ordinal()) {
+        return kind == 0 ? InputPreprocessing.NOT_RECORDED : InputPreprocessing.unitRange();
+      }
+      need(16L * channels, channels + " means and stds");
+      double[] mean = new double[channels];
+      double[] std = new double[channels];
+      for (int c = 0; c < channels; c++) {
+        mean[c] = f64("mean");
+      }
+      for (int c = 0; c < channels; c++) {
+        std[c] = f64("std");
+      }
+      return semantic(this, () -> InputPreprocessing.standardize(mean, std));
     }
 
     String string() throws ModelFormatException {

@@ -250,6 +250,12 @@ sealed interface Op {
       }
       checkMultiplier(input1Multiplier, input1Shift);
       checkMultiplier(input2Multiplier, input2Shift);
+      if (input1Shift > 0 || input2Shift > 0) {
+        // Input multipliers below 1 (s_i / (2 max(s_1, s_2)) <= 1/2) keep |a_i| <= 255 * 2^20, so that
+        // a_1 + a_2 cannot overflow int32.
+        throw new IllegalArgumentException("input shifts must be <= 0 (multipliers below 1), got " + input1Shift
+            + " and " + input2Shift);
+      }
       checkMultiplier(outputMultiplier, outputShift);
       checkClamp(quantization, quantizedActivationMin, quantizedActivationMax);
       return new TensorInfo(a.shape(), quantization);
@@ -345,9 +351,10 @@ sealed interface Op {
       if (d.outputScale().length != channels) {
         throw new IllegalArgumentException("need " + channels + " output scales, got " + d.outputScale().length);
       }
-      for (float s : d.outputScale()) {
-        if (!Float.isFinite(s)) {
-          throw new IllegalArgumentException("output scale is not finite: " + s);
+      for (int c = 0; c < channels; c++) {
+        if (!(d.outputScale()[c] > 0f) || !Float.isFinite(d.outputScale()[c])) {
+          throw new IllegalArgumentException("output scale " + c + " must be positive and finite: "
+              + d.outputScale()[c]);
         }
       }
     }

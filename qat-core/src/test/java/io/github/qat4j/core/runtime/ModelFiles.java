@@ -37,6 +37,17 @@ final class ModelFiles {
     return file;
   }
 
+  /** {@code file} with its section {@code index} (0 the INPUT) replaced by {@code section}, framing included. */
+  static byte[] replaceSection(byte[] file, int index, byte[] section) {
+    int start = sections(file).get(index);
+    int end = start + 12 + le(file).getInt(start + 4);
+    byte[] out = new byte[file.length - (end - start) + section.length];
+    System.arraycopy(file, 0, out, 0, start);
+    System.arraycopy(section, 0, out, start, section.length);
+    System.arraycopy(file, end, out, start + section.length, file.length - end);
+    return out;
+  }
+
   static ByteBuffer le(byte[] file) {
     return ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
   }

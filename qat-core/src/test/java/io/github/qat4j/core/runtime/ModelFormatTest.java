@@ -13,17 +13,35 @@ import org.junit.jupiter.api.Test;
 class ModelFormatTest {
 
   /**
-   * A small random model with a requantized average pool: without one a version 5 file reads the
-   * same as version 4, so a flipped version byte would go unnoticed, harmlessly.
+   * A small random model with a requantized average pool (without one a version 5 file reads the
+   * same as version 4, so a flipped version byte would go unnoticed, harmlessly) and a standardizing
+   * input preprocessing.
    */
   private static byte[] smallModel() {
     for (int seed = 21; ; seed++) {
       Graph g = RandomModels.random(new Random(seed)).graph();
       if (g.ops().stream().anyMatch(op -> op instanceof Op.GlobalAvgPool p && p.averaged() != null
           || op instanceof Op.Pool q && q.averaged() != null)) {
-        return ModelFormat.write(g);
+        return ModelFormat.write(standardized(g));
       }
     }
+  }
+
+  /** {@code g} recording a standardizing preprocessing with means 0.1, 0.2, ... and stds 0.5, 0.6, .... */
+  private static Graph standardized(Graph g) {
+    double[] mean = new double[Graph.inputChannels(g.input())];
+    double[] std = new double[mean.length];
+    for (int c = 0; c < mean.length; c++) {
+      mean[c] = 0.1 * (c + 1);
+      std[c] = 0.5 + 0.1 * c;
+    }
+    return new Graph(g.input(), InputPreprocessing.standardize(mean, std), g.ops(), g.softmax());
+  }
+
+  /** Offset of the INPUT section's preprocessing byte in a file of {@code g} (static input). */
+  private static int preprocessingOffset(Graph g) {
+    // Section header 8, shape 1 + 4 * rank, kind 1, quantization 9.
+    return 12 + 8 + 1 + 4 * g.input().shape().length + 1 + 9;
   }
 
   private static ModelFormatException reject(byte[] file) {
@@ -89,6 +107,103 @@ class ModelFormatTest {
     ModelFormatException e = reject(file);
     assertTrue(e.getMessage().contains("newer"), e.getMessage());
     assertEquals(8, e.offset());
+  }
+
+  @Test
+  void versionBelowOneIsRejected() {
+    for (int version : new int[] {0, -1, Integer.MIN_VALUE}) {
+      byte[] file = smallModel();
+      ModelFiles.le(file).putInt(8, version);
+      ModelFormatException e = reject(file);
+      assertTrue(e.getMessage().contains("invalid format version " + version), e.getMessage());
+      assertEquals(8, e.offset());
+    }
+  }
+
+  @Test
+  void inputPreprocessingRoundTrips() throws Exception {
+    Graph g = RandomModels.lenet(new Random(24), 8).graph();
+    for (InputPreprocessing p : List.of(InputPreprocessing.NOT_RECORDED, InputPreprocessing.unitRange(),
+        InputPreprocessing.standardize(new double[] {0.1307}, new double[] {0.3081}))) {
+      byte[] file = ModelFormat.write(new Graph(g.input(), p, g.ops(), g.softmax()));
+      assertEquals(p, Int8Model.load(new ByteArrayInputStream(file)).inputPreprocessing());
+      assertEquals(p.kind().ordinal(), file[preprocessingOffset(g)]);
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Int8ModelBuilder(g.input())
+        .reshape("flat", 784).build().withInputPreprocessing(InputPreprocessing.standardize(new double[] {0.5, 0.5},
+            new double[] {0.2, 0.2})));
+    assertTrue(e.getMessage().contains("2 channel(s)"), e.getMessage());
+  }
+
+  @Test
+  void unknownInputPreprocessingIsRejected() {
+    Graph g = RandomModels.lenet(new Random(25), 8).graph();
+    byte[] file = ModelFormat.write(g);
+    int at = preprocessingOffset(g);
+    file[at] = 3;
+    ModelFormatException e = reject(ModelFiles.reseal(file));
+    assertTrue(e.getMessage().contains("input preprocessing must be"), e.getMessage());
+    assertEquals(at, e.offset());
+  }
+
+  @Test
+  void nonFiniteMeanAndNonPositiveOrInfiniteStdAreRejected() {
+    Graph g = RandomModels.lenet(new Random(26), 8).graph();
+    Graph standardized = standardized(g);
+    int mean = preprocessingOffset(g) + 1;
+    int std = mean + 8;
+    double[][] bad = {{Double.NaN, 0.5}, {Double.POSITIVE_INFINITY, 0.5}, {0.1, 0}, {0.1, -0.5}, {0.1, Double.NaN},
+        {0.1, Double.POSITIVE_INFINITY}};
+    for (double[] values : bad) {
+      byte[] file = ModelFormat.write(standardized);
+      ModelFiles.le(file).putDouble(mean, values[0]).putDouble(std, values[1]);
+      ModelFormatException e = reject(ModelFiles.reseal(file));
+      assertTrue(e.getMessage().contains("section 1: channel 0: mean must be finite and std positive"),
+          e.getMessage());
+      assertEquals(12, e.offset());
+    }
+  }
+
+  @Test
+  void nonPositiveOrInfiniteOutputScaleIsRejected() {
+    Graph g = RandomModels.lenet(new Random(27), 8).graph();
+    Op.Dense logits = (Op.Dense) g.ops().get(g.ops().size() - 1);
+    for (float bad : new float[] {0f, -0.01f, Float.POSITIVE_INFINITY, Float.NaN}) {
+      float[] scale = ((Op.Dequantized) logits.output()).outputScale().clone();
+      scale[3] = bad;
+      Op forged = new Op.Dense(logits.name(), logits.input(), logits.inFeatures(), logits.outFeatures(),
+          logits.weightBits(), logits.weights(), logits.weightScale(), logits.bias(), new Op.Dequantized(scale));
+      ModelFormatException e = reject(ModelFiles.replaceSection(ModelFormat.write(g), g.ops().size(),
+          ModelFormat.opSection(forged)));
+      assertTrue(e.getMessage().contains("output scale 3 must be positive and finite"), e.getMessage());
+    }
+  }
+
+  @Test
+  void addInputMultiplierOfOneOrMoreIsRejected() {
+    TensorQuantization q = new TensorQuantization(0.1f, 3, 8);
+    Graph g = Int8Model.builder(new int[] {1, 2, 2}, q).add("add", 0, q, Activation.NONE).graph();
+    Op.Add add = (Op.Add) g.ops().get(0);
+    assertTrue(add.input1Shift() <= 0 && add.input2Shift() <= 0);
+    // 2^30 at shift 1 is a multiplier of 1: harmless here, but from 8 or so a_1 + a_2 would overflow int32.
+    Op forged = new Op.Add(add.name(), add.input1(), add.input2(), q, add.leftShift(), 1 << 30, 1,
+        add.input2Multiplier(), add.input2Shift(), add.outputMultiplier(), add.outputShift(),
+        add.quantizedActivationMin(), add.quantizedActivationMax());
+    ModelFormatException e = reject(ModelFiles.replaceSection(ModelFormat.write(g), 1, ModelFormat.opSection(forged)));
+    assertTrue(e.getMessage().contains("input shifts must be <= 0"), e.getMessage());
+  }
+
+  @Test
+  void namesAreAnyStringTheFileCanHold() throws Exception {
+    TensorQuantization q = new TensorQuantization(0.1f, 3, 8);
+    Int8Model empty = Int8Model.builder(new int[] {4}, q).reshape("", 4).build();
+    assertEquals(List.of(""), Int8Model.load(new ByteArrayInputStream(ModelFormat.write(empty.graphForTests())))
+        .opNames());
+    for (String name : new String[] {"x".repeat(65536), "a\uD800b"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Int8Model.builder(new int[] {4}, q).reshape(name, 4).build());
+      assertTrue(e.getMessage().contains("65535 UTF-8 bytes"), e.getMessage());
+    }
   }
 
   @Test

@@ -69,8 +69,9 @@ class OpInfoTest {
     ByteArrayOutputStream file = new ByteArrayOutputStream();
     model.write(file);
     long sections = ops.stream().mapToLong(OpInfo::fileBytes).sum();
-    // header 12, INPUT (framing 12, rank 1 + 3 dimensions, kind 1, quantization 9), OUTPUT 12 + 1, END 12
-    assertEquals(file.size(), 12 + 12 + 13 + 1 + 9 + sections + 13 + 12);
+    // header 12, INPUT (framing 12, rank 1 + 3 dimensions, kind 1, quantization 9, preprocessing 1), OUTPUT
+    // 12 + 1, END 12
+    assertEquals(file.size(), 12 + 12 + 13 + 1 + 9 + 1 + sections + 13 + 12);
 
     assertThrows(UnsupportedOperationException.class, () -> ops.get(0).outputShape().set(0, 5));
     assertThrows(UnsupportedOperationException.class, () -> ops.get(4).inputShapes().get(1).add(1));

@@ -101,8 +101,10 @@ class WeightPackingTest {
     Int8Model rewritten = Int8Model.load(new ByteArrayInputStream(current));
     assertArrayEquals(current, ModelFormat.write(rewritten.graphForTests()));
     // Weight bytes, version 1 -> current: conv3 (27 weights) 14 -> 11, conv6 (81) 81 -> 61, dense2 (60) 30 -> 15,
-    // logits5 (15) 15 -> 10; the INPUT kind byte of version 3; 8 instead of 4 bias bytes per requantized channel.
-    assertEquals(v1.length - 3 - 20 - 15 - 5 + 1 + 4 * requantizedChannels(expected), current.length);
+    // logits5 (15) 15 -> 10; the INPUT kind byte of version 3 and preprocessing byte of version 5; 8 instead of 4
+    // bias bytes per requantized channel.
+    assertEquals(v1.length - 3 - 20 - 15 - 5 + 2 + 4 * requantizedChannels(expected), current.length);
+    assertEquals(InputPreprocessing.NOT_RECORDED, loaded.inputPreprocessing());
     Random rnd = new Random(43);
     for (int trial = 0; trial < 20; trial++) {
       float[] x = RandomModels.floats(rnd, 36, 0f, 1f);
@@ -120,6 +122,7 @@ class WeightPackingTest {
     assertEquals(2, ModelFiles.le(v2).getInt(8));
     Int8Model loaded = Int8Model.load(new ByteArrayInputStream(v2));
     Int8Model v1 = Int8Model.load(new ByteArrayInputStream(fixtureBytes()));
+    assertEquals(InputPreprocessing.NOT_RECORDED, loaded.inputPreprocessing());
     assertArrayEquals(ModelFormat.write(v1.graphForTests()), ModelFormat.write(loaded.graphForTests()));
     Random rnd = new Random(45);
     for (int trial = 0; trial < 20; trial++) {
