@@ -10,7 +10,7 @@ import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.datasets.TrainTest;
 import io.github.qat4j.layers.OneDnnHelpers;
-import io.github.qat4j.layers.QatConfig;
+import io.github.qat4j.layers.prepare.QatConfig;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;

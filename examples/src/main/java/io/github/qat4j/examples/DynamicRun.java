@@ -2,7 +2,7 @@ package io.github.qat4j.examples;
 
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.Normalization;
-import io.github.qat4j.layers.DynamicExporter;
+import io.github.qat4j.layers.export.DynamicExporter;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;

@@ -2,9 +2,9 @@ package io.github.qat4j.examples;
 
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.ImageSetIterator;
-import io.github.qat4j.layers.QatConfig;
 import io.github.qat4j.layers.QatWeightLayer;
-import io.github.qat4j.layers.QuantizationReport;
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.prepare.QatConfig;
 import io.github.qat4j.spark.QatSpark;
 import org.deeplearning4j.nn.api.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;

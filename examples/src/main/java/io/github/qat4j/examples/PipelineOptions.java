@@ -1,7 +1,7 @@
 package io.github.qat4j.examples;
 
 import io.github.qat4j.core.quant.QuantSpec;
-import io.github.qat4j.layers.QatConfig;
+import io.github.qat4j.layers.prepare.QatConfig;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;

@@ -1,8 +1,8 @@
 package io.github.qat4j.examples;
 
-import io.github.qat4j.layers.Int8Comparison;
-import io.github.qat4j.layers.QuantizationReport;
-import io.github.qat4j.layers.Sensitivity;
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.analysis.Sensitivity;
+import io.github.qat4j.layers.export.Int8Comparison;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -6,7 +6,7 @@ import ai.onnxruntime.TensorInfo;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.OpInfo;
 import io.github.qat4j.datasets.DatasetInstaller;
-import io.github.qat4j.layers.OnnxExporter;
+import io.github.qat4j.layers.export.OnnxExporter;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -14,12 +14,12 @@ import java.util.Objects;
 
 /**
  * QAT version of DL4J's {@link ConvolutionLayer}: a 2D convolution: W is [nOut, nIn, kH, kW], one scale per output channel.
- * Build one from a float configuration with {@link Qat#quantize(org.deeplearning4j.nn.conf.layers.Layer, QatConfig)}.
+ * Build one from a float configuration with {@code Qat.quantize}.
  */
 public class QatConvolution2D extends ConvolutionLayer implements QatWeightLayer {
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
-    /** For JSON deserialization; use {@link Qat#quantize}. */
+    /** For JSON deserialization; use {@code Qat.quantize}. */
     public QatConvolution2D() {
     }
 

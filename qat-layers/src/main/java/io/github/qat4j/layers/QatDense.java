@@ -14,12 +14,12 @@ import java.util.Objects;
 
 /**
  * QAT version of DL4J's {@link DenseLayer}: a fully connected layer: W is [nIn, nOut], one scale per output column.
- * Build one from a float configuration with {@link Qat#quantize(org.deeplearning4j.nn.conf.layers.Layer, QatConfig)}.
+ * Build one from a float configuration with {@code Qat.quantize}.
  */
 public class QatDense extends DenseLayer implements QatWeightLayer {
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
-    /** For JSON deserialization; use {@link Qat#quantize}. */
+    /** For JSON deserialization; use {@code Qat.quantize}. */
     public QatDense() {
     }
 

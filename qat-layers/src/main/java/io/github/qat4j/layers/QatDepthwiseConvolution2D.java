@@ -14,12 +14,12 @@ import java.util.Objects;
 
 /**
  * QAT version of DL4J's {@link DepthwiseConvolution2D}: a depthwise 2D convolution: W is [kH, kW, nIn, depthMultiplier], one scale per output channel (input channel x multiplier).
- * Build one from a float configuration with {@link Qat#quantize(org.deeplearning4j.nn.conf.layers.Layer, QatConfig)}.
+ * Build one from a float configuration with {@code Qat.quantize}.
  */
 public class QatDepthwiseConvolution2D extends DepthwiseConvolution2D implements QatWeightLayer {
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
-    /** For JSON deserialization; use {@link Qat#quantize}. */
+    /** For JSON deserialization; use {@code Qat.quantize}. */
     public QatDepthwiseConvolution2D() {
     }
 

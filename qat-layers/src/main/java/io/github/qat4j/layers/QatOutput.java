@@ -14,12 +14,12 @@ import java.util.Objects;
 
 /**
  * QAT version of DL4J's {@link OutputLayer}: the output layer: W is [nIn, nOut], one scale per output column; the logits stay in float (the int8 runtime dequantizes the int32 accumulators), so the loss sees no output rounding.
- * Build one from a float configuration with {@link Qat#quantize(org.deeplearning4j.nn.conf.layers.Layer, QatConfig)}.
+ * Build one from a float configuration with {@code Qat.quantize}.
  */
 public class QatOutput extends OutputLayer implements QatWeightLayer {
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
-    /** For JSON deserialization; use {@link Qat#quantize}. */
+    /** For JSON deserialization; use {@code Qat.quantize}. */
     public QatOutput() {
     }
 

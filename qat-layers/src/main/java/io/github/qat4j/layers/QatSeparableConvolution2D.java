@@ -21,7 +21,7 @@ import java.util.Objects;
  * [depthMultiplier, nIn, kH, kW] then a pointwise one with pW [nOut, nIn * depthMultiplier, 1, 1],
  * each fake-quantized per output channel with its own learned scales ({@link #SCALE_KEY} for W, in
  * W's (multiplier, input channel) order, and {@link #POINTWISE_SCALE_KEY} for pW).
- * Build one from a float configuration with {@link Qat#quantize(org.deeplearning4j.nn.conf.layers.Layer, QatConfig)}.
+ * Build one from a float configuration with {@code Qat.quantize}.
  */
 public class QatSeparableConvolution2D extends SeparableConvolution2D implements QatWeightLayer {
     /** Parameter key of the pointwise weight scales. */
@@ -29,7 +29,7 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
 
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
-    /** For JSON deserialization; use {@link Qat#quantize}. */
+    /** For JSON deserialization; use {@code Qat.quantize}. */
     public QatSeparableConvolution2D() {
     }
 

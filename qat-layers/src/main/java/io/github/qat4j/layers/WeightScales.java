@@ -14,7 +14,7 @@ import java.util.Map;
  * between a DL4J weight array and qat-core's {@link FakeQuant}, shared by every QAT weight layer.
  * The overloads taking a {@link QatWeightLayer} act on its weight {@code W}.
  */
-final class WeightScales {
+public final class WeightScales {
     private WeightScales() {
     }
 
@@ -32,7 +32,7 @@ final class WeightScales {
      * Sets every weight scale of a layer from the tensor its forward pass quantizes: the weight
      * itself, or the BatchNorm-folded weight of a layer that folds one.
      */
-    static void reset(QatWeightLayer layer, Map<String, INDArray> params) {
+    public static void reset(QatWeightLayer layer, Map<String, INDArray> params) {
         for (QuantizedWeight t : layer.quantizedWeights()) {
             INDArray w = layer instanceof FoldsBatchNorm
                     ? BatchNormFold.weight(t, params, ((FoldsBatchNorm) layer).getBatchNorm())
@@ -141,12 +141,12 @@ final class WeightScales {
         return inverse;
     }
 
-    static View view(QatWeightLayer layer, INDArray w) {
+    public static View view(QatWeightLayer layer, INDArray w) {
         return view(layer.quantizedWeights().get(0), w);
     }
 
     /** The [outer][channels][inner] view of a weight tensor that groups its elements by scale. */
-    static View view(QuantizedWeight t, INDArray w) {
+    public static View view(QuantizedWeight t, INDArray w) {
         QuantizerConfig q = t.quant();
         if (!q.isPerChannel()) {
             return new View(q.spec(-1), 1, Math.toIntExact(w.length()));
@@ -156,10 +156,10 @@ final class WeightScales {
                 Tensors.product(shape, t.lastChannelAxis() + 1, shape.length - 1));
     }
 
-    static final class View {
-        final QuantSpec spec;
-        final int channels;
-        final int inner;
+    public static final class View {
+        public final QuantSpec spec;
+        public final int channels;
+        public final int inner;
 
         View(QuantSpec spec, int channels, int inner) {
             this.spec = spec;

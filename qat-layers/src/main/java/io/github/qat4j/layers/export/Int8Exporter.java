@@ -1,4 +1,4 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
 import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.QuantSpec;
@@ -7,7 +7,16 @@ import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.Int8ModelBuilder;
 import io.github.qat4j.core.runtime.OpInfo;
 import io.github.qat4j.core.runtime.TensorQuantization;
-import io.github.qat4j.layers.NetworkNodes.Node;
+import io.github.qat4j.layers.ExportedWeights;
+import io.github.qat4j.layers.FakeQuantLayer;
+import io.github.qat4j.layers.QatDense;
+import io.github.qat4j.layers.QatDepthwiseConvolution2D;
+import io.github.qat4j.layers.QatOutput;
+import io.github.qat4j.layers.QatWeightLayer;
+import io.github.qat4j.layers.QuantizerConfig;
+import io.github.qat4j.layers.Tensors;
+import io.github.qat4j.layers.WeightScales;
+import io.github.qat4j.layers.export.NetworkNodes.Node;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;

@@ -1,4 +1,4 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.analysis;
 
 import java.util.ArrayList;
 import java.util.List;

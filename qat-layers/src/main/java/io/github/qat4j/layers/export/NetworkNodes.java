@@ -1,5 +1,6 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
+import io.github.qat4j.layers.FakeQuantLayer;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.InputPreProcessor;

@@ -1,9 +1,12 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Mnist;
 import io.github.qat4j.datasets.TrainTest;
+import io.github.qat4j.layers.TestNets;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Tag;

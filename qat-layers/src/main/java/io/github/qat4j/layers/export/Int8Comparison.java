@@ -1,4 +1,4 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.OpInfo;

@@ -1,8 +1,12 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.core.quant.Requantization;
-import io.github.qat4j.layers.NetworkNodes.Node;
+import io.github.qat4j.layers.ExportedWeights;
+import io.github.qat4j.layers.FakeQuantLayer;
+import io.github.qat4j.layers.QatWeightLayer;
+import io.github.qat4j.layers.Tensors;
+import io.github.qat4j.layers.export.NetworkNodes.Node;
 import io.github.qat4j.layers.onnx.OnnxProto.AttributeProto;
 import io.github.qat4j.layers.onnx.OnnxProto.GraphProto;
 import io.github.qat4j.layers.onnx.OnnxProto.ModelProto;
@@ -414,7 +418,7 @@ public final class OnnxExporter {
         /** A BatchNorm that was not folded into a convolution: inference-mode BatchNormalization, in float. */
         private Value batchNorm(Node n, BatchNormalization bn) {
             Map<String, INDArray> params = n.layer().paramTable();
-            if (!params.containsKey(BatchNormFold.GAMMA)) {
+            if (!params.containsKey(BatchNormalizationParamInitializer.GAMMA)) {
                 throw unsupported(n, "BatchNorm with locked gamma and beta is not supported");
             }
             if (n.outType() instanceof InputType.InputTypeConvolutional && bn.getCnn2DFormat() != CNN2DFormat.NCHW) {
@@ -429,11 +433,12 @@ public final class OnnxExporter {
                     var[c] = (float) (Math.pow(10, 2.0 * logStd[c]) - bn.getEps());
                 }
             } else {
-                var = Tensors.toFloats(params.get(BatchNormFold.VAR));
+                var = Tensors.toFloats(params.get(BatchNormalizationParamInitializer.GLOBAL_VAR));
             }
             long[] dims = {var.length};
             List<String> inputs = new ArrayList<>(List.of(floatOf(input(n))));
-            for (String key : List.of(BatchNormFold.GAMMA, BatchNormFold.BETA, BatchNormFold.MEAN)) {
+            for (String key : List.of(BatchNormalizationParamInitializer.GAMMA, BatchNormalizationParamInitializer.BETA,
+                    BatchNormalizationParamInitializer.GLOBAL_MEAN)) {
                 inputs.add(floatTensor(n.name() + "_" + key, dims, Tensors.toFloats(params.get(key))));
             }
             inputs.add(floatTensor(n.name() + "_var", dims, var));

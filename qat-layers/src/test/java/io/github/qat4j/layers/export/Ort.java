@@ -1,4 +1,4 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;

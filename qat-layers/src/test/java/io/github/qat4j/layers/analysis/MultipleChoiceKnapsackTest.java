@@ -1,4 +1,4 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.analysis;
 
 import org.junit.jupiter.api.Test;
 

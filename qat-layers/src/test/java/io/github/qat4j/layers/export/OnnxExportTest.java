@@ -1,9 +1,15 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
 import io.github.qat4j.core.runtime.Int8Model;
+import io.github.qat4j.layers.FakeQuantLayer;
+import io.github.qat4j.layers.QatWeightLayer;
+import io.github.qat4j.layers.Tensors;
+import io.github.qat4j.layers.TestNets;
 import io.github.qat4j.layers.onnx.OnnxProto.ModelProto;
 import io.github.qat4j.layers.onnx.OnnxProto.NodeProto;
 import io.github.qat4j.layers.onnx.OnnxProto.TensorProto;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;

@@ -1,10 +1,11 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
 import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.core.runtime.Activation;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.Int8ModelBuilder;
+import io.github.qat4j.layers.Tensors;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.inputs.InputType;

@@ -1,7 +1,11 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.export;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.OpInfo;
+import io.github.qat4j.layers.FakeQuantLayer;
+import io.github.qat4j.layers.TestNets;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;

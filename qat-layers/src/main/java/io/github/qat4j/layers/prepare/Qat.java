@@ -1,5 +1,15 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.prepare;
 
+import io.github.qat4j.layers.FakeQuantLayer;
+import io.github.qat4j.layers.QatConvolution2D;
+import io.github.qat4j.layers.QatDense;
+import io.github.qat4j.layers.QatDepthwiseConvolution2D;
+import io.github.qat4j.layers.QatLayers;
+import io.github.qat4j.layers.QatOutput;
+import io.github.qat4j.layers.QatSeparableConvolution2D;
+import io.github.qat4j.layers.QatWeightLayer;
+import io.github.qat4j.layers.QuantizerConfig;
+import io.github.qat4j.layers.WeightScales;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -316,12 +326,12 @@ public final class Qat {
      * weight update), as a calibration before fine-tuning or instead of it.
      */
     public static void calibrate(MultiLayerNetwork net, DataSetIterator data, int batches) {
-        calibrate(net.getLayers(), () -> runBatches(data, batches, net::output));
+        FakeQuantLayer.calibrate(net.getLayers(), () -> runBatches(data, batches, net::output));
     }
 
     /** {@link #calibrate(MultiLayerNetwork, DataSetIterator, int)} for a graph with one input. */
     public static void calibrate(ComputationGraph graph, DataSetIterator data, int batches) {
-        calibrate(graph.getLayers(), () -> runBatches(data, batches, graph::outputSingle));
+        FakeQuantLayer.calibrate(graph.getLayers(), () -> runBatches(data, batches, graph::outputSingle));
     }
 
     /** Turns every quantizer of the network on or off (PyTorch's {@code toggle_fake_quant}). */
@@ -343,7 +353,7 @@ public final class Qat {
     }
 
     /** The weight and activation quantizer configurations of the network's layers, live. */
-    static List<QuantizerConfig> quantizers(Layer[] layers) {
+    public static List<QuantizerConfig> quantizers(Layer[] layers) {
         List<QuantizerConfig> out = new ArrayList<>();
         for (Layer l : layers) {
             org.deeplearning4j.nn.conf.layers.Layer c = l.conf().getLayer();
@@ -354,21 +364,6 @@ public final class Qat {
             }
         }
         return out;
-    }
-
-    private static void calibrate(Layer[] layers, Runnable pass) {
-        List<FakeQuantLayer.Impl> quantizers = new ArrayList<>();
-        for (Layer l : layers) {
-            if (l instanceof FakeQuantLayer.Impl) {
-                quantizers.add((FakeQuantLayer.Impl) l);
-            }
-        }
-        quantizers.forEach(q -> q.calibrating = true);
-        try {
-            pass.run();
-        } finally {
-            quantizers.forEach(q -> q.calibrating = false);
-        }
     }
 
     private static void runBatches(DataSetIterator data, int batches, java.util.function.Function<INDArray, ?> out) {

@@ -1,5 +1,7 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.prepare;
 
+import io.github.qat4j.layers.BatchNormConfig;
+import io.github.qat4j.layers.QuantizerConfig;
 import org.nd4j.linalg.learning.config.IUpdater;
 
 import java.util.HashMap;

@@ -1,5 +1,6 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.analysis;
 
+import io.github.qat4j.layers.prepare.QatConfig;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;

@@ -1,5 +1,12 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.prepare;
 
+import io.github.qat4j.layers.BatchNormConfig;
+import io.github.qat4j.layers.FoldsBatchNorm;
+import io.github.qat4j.layers.QatConvBatchNorm2D;
+import io.github.qat4j.layers.QatDepthwiseConvBatchNorm2D;
+import io.github.qat4j.layers.QatLayers;
+import io.github.qat4j.layers.QatWeightLayer;
+import io.github.qat4j.layers.WeightScales;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -99,11 +106,15 @@ final class BatchNormFusion {
     static void copyParams(Layer conv, Layer bn, Layer fused) {
         Map<String, INDArray> p = bn.paramTable();
         // var = (10^log10(std))^2 = exp(2 ln(10) log10(std))
-        INDArray var = p.containsKey(BatchNormFold.VAR) ? p.get(BatchNormFold.VAR)
+        INDArray var = p.containsKey(BatchNormalizationParamInitializer.GLOBAL_VAR)
+                ? p.get(BatchNormalizationParamInitializer.GLOBAL_VAR)
                 : Transforms.exp(p.get(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).mul(2 * Math.log(10)), false);
         Qat.assign(conv.paramTable(), fused);
-        Qat.assign(Map.of(BatchNormFold.GAMMA, p.get(BatchNormFold.GAMMA), BatchNormFold.BETA, p.get(BatchNormFold.BETA),
-                BatchNormFold.MEAN, p.get(BatchNormFold.MEAN), BatchNormFold.VAR, var), fused);
+        // The folded layer keeps the BatchNorm's parameter names.
+        Qat.assign(Map.of(BatchNormalizationParamInitializer.GAMMA, p.get(BatchNormalizationParamInitializer.GAMMA),
+                BatchNormalizationParamInitializer.BETA, p.get(BatchNormalizationParamInitializer.BETA),
+                BatchNormalizationParamInitializer.GLOBAL_MEAN, p.get(BatchNormalizationParamInitializer.GLOBAL_MEAN),
+                BatchNormalizationParamInitializer.GLOBAL_VAR, var), fused);
         WeightScales.reset((QatWeightLayer) fused.conf().getLayer(), fused.paramTable());
     }
 

@@ -1,7 +1,15 @@
-package io.github.qat4j.layers;
+package io.github.qat4j.layers.analysis;
 
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.core.quant.QuantStats;
+import io.github.qat4j.layers.ExportedWeights;
+import io.github.qat4j.layers.FakeQuantLayer;
+import io.github.qat4j.layers.FoldsBatchNorm;
+import io.github.qat4j.layers.QatWeightLayer;
+import io.github.qat4j.layers.QuantizerConfig;
+import io.github.qat4j.layers.Tensors;
+import io.github.qat4j.layers.WeightScales;
+import io.github.qat4j.layers.prepare.Qat;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
