@@ -3,7 +3,6 @@ package io.github.qat4j.layers;
 import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
-import org.deeplearning4j.nn.gradient.Gradient;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -41,11 +40,6 @@ public final class WeightScales {
         }
     }
 
-    static INDArray forward(QatWeightLayer layer, INDArray w, INDArray scale, long iteration, boolean training,
-                            Tensors.Copies copies) {
-        return forward(layer.quantizedWeights().get(0), w, scale, iteration, training, copies);
-    }
-
     /**
      * The weights the forward pass uses. In the observe stage of training the scales are first reset
      * from the current weights, so they follow the weights until learning starts.
@@ -68,19 +62,6 @@ public final class WeightScales {
         FakeQuant.forward(x, x, scale.toFloatVector(), new int[v.channels], v.spec.qmin(), v.spec.qmax(),
                 v.channels, x.length / v.channels);
         return Tensors.detached(x, wc).permute(inverse(order));
-    }
-
-    /**
-     * What every QAT weight layer does after DL4J's own backward pass has put dL/d(fake-quantized W)
-     * in the gradient of {@code W}: the STE/LSQ backward of {@link #backward}, and the scale
-     * gradient registered with the layer's gradient.
-     */
-    static void afterBackprop(QatWeightLayer layer, Map<String, INDArray> params, Map<String, INDArray> gradientViews,
-                              Gradient gradient, long iteration, Tensors.Copies copies) {
-        INDArray gradScale = gradientViews.get(QatWeightLayer.SCALE_KEY);
-        backward(layer.quantizedWeights().get(0), params.get("W"), params.get(QatWeightLayer.SCALE_KEY),
-                gradientViews.get("W"), gradScale, iteration, copies);
-        gradient.gradientForVariable().put(QatWeightLayer.SCALE_KEY, gradScale);
     }
 
     /**
