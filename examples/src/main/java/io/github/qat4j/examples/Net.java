@@ -32,7 +32,7 @@ import java.util.zip.ZipFile;
  * {@link ComputationGraph}: DL4J gives the two no common interface for output, feed-forward and
  * {@link Qat#prepare}, and the pipeline treats them alike.
  */
-sealed interface Net permits Net.Layers, Net.Graph {
+public sealed interface Net permits Net.Layers, Net.Graph {
 
     Model model();
 

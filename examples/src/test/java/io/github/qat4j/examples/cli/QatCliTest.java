@@ -1,4 +1,4 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
@@ -6,6 +6,10 @@ import ai.onnxruntime.TensorInfo;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.OpInfo;
 import io.github.qat4j.datasets.DatasetInstaller;
+import io.github.qat4j.examples.Checkpoint;
+import io.github.qat4j.examples.Models;
+import io.github.qat4j.examples.Pipeline;
+import io.github.qat4j.examples.Report;
 import io.github.qat4j.layers.export.OnnxExporter;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,8 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.ImageSet;
+import io.github.qat4j.examples.Net;
 import io.github.qat4j.layers.export.Int8Comparison;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;

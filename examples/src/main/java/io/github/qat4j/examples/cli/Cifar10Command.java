@@ -1,5 +1,11 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
+import io.github.qat4j.examples.Models;
+import io.github.qat4j.examples.Net;
+import io.github.qat4j.examples.Pipeline;
+import io.github.qat4j.examples.PipelineOptions;
+import io.github.qat4j.examples.Updaters;
+import io.github.qat4j.examples.Workload;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

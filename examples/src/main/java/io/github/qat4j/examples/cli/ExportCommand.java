@@ -1,5 +1,8 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
+import io.github.qat4j.examples.Checkpoint;
+import io.github.qat4j.examples.PipelineOptions;
+import io.github.qat4j.examples.Report;
 import io.github.qat4j.layers.FakeQuantLayer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import picocli.CommandLine.Command;

@@ -1,4 +1,4 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

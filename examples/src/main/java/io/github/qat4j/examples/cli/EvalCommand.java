@@ -1,6 +1,8 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
 import io.github.qat4j.datasets.ImageSet;
+import io.github.qat4j.examples.Int8Evaluation;
+import io.github.qat4j.examples.Report;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

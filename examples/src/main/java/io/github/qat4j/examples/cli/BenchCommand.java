@@ -1,4 +1,4 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -9,6 +9,9 @@ import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.datasets.TrainTest;
+import io.github.qat4j.examples.Latency;
+import io.github.qat4j.examples.Models;
+import io.github.qat4j.examples.Net;
 import io.github.qat4j.layers.OneDnnHelpers;
 import io.github.qat4j.layers.prepare.QatConfig;
 import me.tongfei.progressbar.ProgressBar;

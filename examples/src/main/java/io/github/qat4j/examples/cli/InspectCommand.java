@@ -1,8 +1,9 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.OpInfo;
 import io.github.qat4j.core.runtime.TensorQuantization;
+import io.github.qat4j.examples.Report;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;

@@ -1,4 +1,4 @@
-package io.github.qat4j.examples;
+package io.github.qat4j.examples.cli;
 
 import io.github.qat4j.datasets.ImageSet;
 
