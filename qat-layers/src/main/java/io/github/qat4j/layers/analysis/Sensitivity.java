@@ -6,6 +6,7 @@ import io.github.qat4j.layers.QatWeightLayer;
 import io.github.qat4j.layers.QuantizerConfig;
 import io.github.qat4j.layers.Tensors;
 import io.github.qat4j.layers.WeightScales;
+import io.github.qat4j.layers.prepare.Qat;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

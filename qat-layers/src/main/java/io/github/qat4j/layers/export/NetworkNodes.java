@@ -69,7 +69,7 @@ record NetworkNodes(List<Node> nodes, String input, String output) {
 
     /**
      * Whether a {@link FakeQuantLayer} reads {@code name}'s output: for an average pool, whether the
-     * QAT network quantized its mean to a grid of its own ({@link Qat#prepare} does since format
+     * QAT network quantized its mean to a grid of its own ({@code Qat.prepare} does since format
      * version 5) or left it on its input's.
      */
     boolean quantizedAfter(String name) {

@@ -76,7 +76,7 @@ import java.util.Set;
  *       with graph optimizations on) run their own u8s8 integer kernels on it.</li>
  *   <li><b>Float</b> ({@link #exportFloat}): the same network with fake quantization off, the
  *       weights unrounded (BatchNorm folded), for the float comparison. Plain DL4J networks (not
- *       prepared with {@link Qat#prepare}) export this way too.</li>
+ *       prepared with {@code Qat.prepare}) export this way too.</li>
  * </ul>
  *
  * <p>The graph has one input {@value #INPUT} and one output {@value #OUTPUT}, with a free batch

@@ -1,8 +1,10 @@
 package io.github.qat4j.layers.prepare;
 
 import io.github.qat4j.layers.FakeQuantLayer;
+import io.github.qat4j.layers.QatConvBatchNorm2D;
 import io.github.qat4j.layers.QatConvolution2D;
 import io.github.qat4j.layers.QatDense;
+import io.github.qat4j.layers.QatDepthwiseConvBatchNorm2D;
 import io.github.qat4j.layers.QatDepthwiseConvolution2D;
 import io.github.qat4j.layers.QatLayers;
 import io.github.qat4j.layers.QatOutput;
