@@ -1,8 +1,8 @@
 package io.github.qat4j.examples;
 
-import io.github.qat4j.layers.BitAllocation;
-import io.github.qat4j.layers.QuantizationReport;
-import io.github.qat4j.layers.Sensitivity;
+import io.github.qat4j.layers.analysis.BitAllocation;
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.analysis.Sensitivity;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;

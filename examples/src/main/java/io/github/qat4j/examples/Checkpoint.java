@@ -19,16 +19,16 @@ import java.util.Optional;
  * @param settings what the stage was asked to do; a checkpoint is only reused or resumed for equal settings
  * @param history one entry per finished epoch
  */
-record Checkpoint(Net net, String settings, List<EpochStats> history) {
+public record Checkpoint(Net net, String settings, List<EpochStats> history) {
     private static final String SETTINGS = "qat4j-settings";
     private static final String HISTORY = "qat4j-history";
 
-    Checkpoint {
+    public Checkpoint {
         history = List.copyOf(history);
     }
 
     /** The last finished epoch (a QAT stage's epoch 0 is its calibration). */
-    int epochsDone() {
+    public int epochsDone() {
         return history.isEmpty() ? 0 : history.get(history.size() - 1).epoch();
     }
 
@@ -41,7 +41,7 @@ record Checkpoint(Net net, String settings, List<EpochStats> history) {
     }
 
     /** The checkpoint in {@code file}, if there is one. */
-    static Optional<Checkpoint> read(Path file) throws IOException {
+    public static Optional<Checkpoint> read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             return Optional.empty();
         }

@@ -2,7 +2,7 @@ package io.github.qat4j.examples;
 
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.Normalization;
-import io.github.qat4j.layers.DynamicExporter;
+import io.github.qat4j.layers.export.DynamicExporter;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
@@ -19,11 +19,11 @@ import java.util.Locale;
  * and no training, then the float network and the int8 model measured on the test images.
  * Writes {@code model.q8} and {@code results.json} ({@code quantization: "dynamic"}).
  */
-final class DynamicRun {
+public final class DynamicRun {
     private DynamicRun() {
     }
 
-    static int run(Net net, String modelName, ImageSet test, Normalization normalization, Path out) throws IOException {
+    public static int run(Net net, String modelName, ImageSet test, Normalization normalization, Path out) throws IOException {
         if (!(net instanceof Net.Layers layers)) {
             throw new IllegalArgumentException("--dynamic takes a MultiLayerNetwork of dense layers; "
                     + modelName + " is a ComputationGraph");

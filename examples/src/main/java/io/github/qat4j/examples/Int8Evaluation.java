@@ -18,16 +18,16 @@ import java.util.Arrays;
  * @param modelBytes size of the model file
  * @param latencyMillisBatch1 median time of one {@code predict} on one image
  */
-record Int8Evaluation(Predictions predictions, long modelBytes, double latencyMillisBatch1) {
+public record Int8Evaluation(Predictions predictions, long modelBytes, double latencyMillisBatch1) {
     /** Images per {@code predictBatch} call: large enough for the runtime to split across the cores. */
     private static final int BATCH = 256;
 
-    static Int8Evaluation of(Path modelFile, ImageSet test, Normalization normalization) throws IOException {
+    public static Int8Evaluation of(Path modelFile, ImageSet test, Normalization normalization) throws IOException {
         return of(Int8Model.load(modelFile), modelFile, test, normalization);
     }
 
     /** {@link #of(Path, ImageSet, Normalization)} of {@code model}, already loaded from {@code modelFile}. */
-    static Int8Evaluation of(Int8Model model, Path modelFile, ImageSet test, Normalization normalization)
+    public static Int8Evaluation of(Int8Model model, Path modelFile, ImageSet test, Normalization normalization)
             throws IOException {
         int expected = Arrays.stream(model.inputShape()).reduce(1, (a, b) -> a * b);
         if (expected != test.imageSize()) {

@@ -2,7 +2,7 @@ package io.github.qat4j.examples;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.ImageSet;
-import io.github.qat4j.layers.Int8Comparison;
+import io.github.qat4j.layers.export.Int8Comparison;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;

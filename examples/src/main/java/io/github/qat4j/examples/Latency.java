@@ -9,7 +9,7 @@ import java.util.List;
  * path. Both phases are bounded in time; the median of a few dozen runs is already stable to a few
  * percent.
  */
-final class Latency {
+public final class Latency {
     private static final int MIN_RUNS = 10;
 
     private Latency() {
@@ -19,12 +19,12 @@ final class Latency {
      * The pipeline's measure: up to 50 warm-up runs in at most 1 s, then 10 to 200 runs in about 2 s, so
      * a slow model (or a busy machine) does not stall the pipeline.
      */
-    static double medianMillis(Runnable inference) {
+    public static double medianMillis(Runnable inference) {
         return medianMillis(inference, 50, 1_000_000_000L, 2_000_000_000L, 200);
     }
 
     /** Warm-up for {@code warmUpNanos}, then at least 10 runs and as many as fit in {@code measureNanos}. */
-    static double medianMillis(Runnable inference, long warmUpNanos, long measureNanos) {
+    public static double medianMillis(Runnable inference, long warmUpNanos, long measureNanos) {
         return medianMillis(inference, Integer.MAX_VALUE, warmUpNanos, measureNanos, Integer.MAX_VALUE);
     }
 
@@ -34,7 +34,7 @@ final class Latency {
      * runs), so that a drift in the machine's speed (this guest's drifts by tens of percent) falls on
      * all of them alike and no call is favoured by running first or last.
      */
-    static double[] medianMillisTakingTurns(List<Runnable> calls, long warmUpNanos, long measureNanos, int rounds) {
+    public static double[] medianMillisTakingTurns(List<Runnable> calls, long warmUpNanos, long measureNanos, int rounds) {
         for (Runnable call : calls) {
             long warmUpEnd = System.nanoTime() + warmUpNanos;
             while (System.nanoTime() < warmUpEnd) {

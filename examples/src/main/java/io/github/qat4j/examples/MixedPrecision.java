@@ -2,8 +2,8 @@ package io.github.qat4j.examples;
 
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.Normalization;
-import io.github.qat4j.layers.BitAllocation;
-import io.github.qat4j.layers.Sensitivity;
+import io.github.qat4j.layers.analysis.BitAllocation;
+import io.github.qat4j.layers.analysis.Sensitivity;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

@@ -3,13 +3,13 @@ package io.github.qat4j.examples;
 import io.github.qat4j.core.runtime.InputPreprocessing;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.Normalization;
-import io.github.qat4j.layers.Int8Comparison;
-import io.github.qat4j.layers.Int8Exporter;
-import io.github.qat4j.layers.OnnxExporter;
-import io.github.qat4j.layers.Qat;
-import io.github.qat4j.layers.QatConfig;
-import io.github.qat4j.layers.QuantizationReport;
-import io.github.qat4j.layers.Sensitivity;
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.analysis.Sensitivity;
+import io.github.qat4j.layers.export.Int8Comparison;
+import io.github.qat4j.layers.export.Int8Exporter;
+import io.github.qat4j.layers.export.OnnxExporter;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import io.github.qat4j.spark.QatSpark;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
@@ -34,7 +34,7 @@ import java.util.zip.ZipFile;
  * {@link ComputationGraph}: DL4J gives the two no common interface for output, feed-forward and
  * {@link Qat#prepare}, and the pipeline treats them alike.
  */
-sealed interface Net permits Net.Layers, Net.Graph {
+public sealed interface Net permits Net.Layers, Net.Graph {
 
     Model model();
 

@@ -2,9 +2,9 @@ package io.github.qat4j.examples;
 
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.ImageSetIterator;
-import io.github.qat4j.layers.QatConfig;
 import io.github.qat4j.layers.QatWeightLayer;
-import io.github.qat4j.layers.QuantizationReport;
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.prepare.QatConfig;
 import io.github.qat4j.spark.QatSpark;
 import org.deeplearning4j.nn.api.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -29,9 +29,9 @@ import java.util.function.Supplier;
  * calibrate the QAT network, fine-tune it, export and measure the int8 model, write
  * {@code results.json} and {@code report.html}.
  */
-final class Pipeline {
+public final class Pipeline {
     /** Exit code of a run stopped before its last epoch (the checkpoints hold what was done). */
-    static final int STOPPED = 3;
+    public static final int STOPPED = 3;
 
     private static final Logger log = LoggerFactory.getLogger(Pipeline.class);
 
@@ -45,14 +45,14 @@ final class Pipeline {
     private final PipelineOptions options;
     private final Path out;
 
-    Pipeline(Workload work, PipelineOptions options) {
+    public Pipeline(Workload work, PipelineOptions options) {
         this.work = work;
         this.options = options;
         this.out = options.output;
     }
 
     /** @return 0 when every stage finished, {@link #STOPPED} when the epoch budget ran out first */
-    int run() throws IOException {
+    public int run() throws IOException {
         Files.createDirectories(out);
         ImageSet train = options.trainSubset == null ? work.data().train()
                 : work.data().train().sample(Math.min(options.trainSubset, work.data().train().size()), options.seed);

@@ -1,7 +1,7 @@
 package io.github.qat4j.examples;
 
 import io.github.qat4j.core.quant.QuantSpec;
-import io.github.qat4j.layers.QatConfig;
+import io.github.qat4j.layers.prepare.QatConfig;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -22,12 +22,12 @@ import java.util.regex.Pattern;
  * The options every pipeline command shares. Defaults differ per data set, so they come from each
  * command's {@code defaultValueProvider} and show in its {@code --help}.
  */
-final class PipelineOptions {
+public final class PipelineOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
     @Option(names = {"-e", "--epochs"}, paramLabel = "N", description = "Float training epochs (default: ${DEFAULT-VALUE}).")
-    int epochs;
+    public int epochs;
 
     @Option(names = {"-q", "--qat-epochs"}, paramLabel = "N",
             description = "QAT fine-tuning epochs; 0 gives post-training quantization, calibrated only (default: ${DEFAULT-VALUE}).")
@@ -90,13 +90,13 @@ final class PipelineOptions {
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR",
             description = "Output directory: checkpoints, int8 model, results.json, report.html (default: ${DEFAULT-VALUE}).")
-    Path output;
+    public Path output;
 
     @Option(names = "--resume", description = "Continue an interrupted run from the last checkpoints in the output directory.")
     boolean resume;
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Data root (default: $QAT4J_DATA_DIR or ~/.qat4j/datasets).")
-    Path dataDir;
+    public Path dataDir;
 
     @Option(names = "--train-subset", paramLabel = "N",
             description = "Train on N images drawn with the seed instead of the whole training set.")
@@ -104,14 +104,14 @@ final class PipelineOptions {
 
     @Option(names = "--test-subset", paramLabel = "N",
             description = "Evaluate on the first N test images instead of all of them.")
-    Integer testSubset;
+    public Integer testSubset;
 
     @Option(names = "--stop-after-epochs", paramLabel = "N", hidden = true, defaultValue = "-1",
             description = "Stop after N epochs in all, as Ctrl-C after a checkpoint would.")
     int stopAfterEpochs;
 
     /** Checks the values picocli cannot: usage errors, exit code 2. */
-    void validate() {
+    public void validate() {
         positive("--batch-size", batchSize);
         if (epochs < 0 || qatEpochs < 0) {
             throw usage("epochs cannot be negative");
@@ -140,7 +140,7 @@ final class PipelineOptions {
         }
     }
 
-    ParameterException usage(String message) {
+    public ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
     }
 
@@ -173,7 +173,7 @@ final class PipelineOptions {
     }
 
     /** The data set named in a checkpoint's settings (as {@link #floatSettings} writes them), if they name one. */
-    static Optional<String> dataset(String settings) {
+    public static Optional<String> dataset(String settings) {
         Matcher m = Pattern.compile("(?:^| )dataset=(\\S+)").matcher(settings);
         return m.find() ? Optional.of(m.group(1)) : Optional.empty();
     }

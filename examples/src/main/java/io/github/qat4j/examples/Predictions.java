@@ -9,14 +9,14 @@ import java.util.Arrays;
  * @param labels the true class of each image
  * @param classes the number of classes
  */
-record Predictions(int[] predicted, int[] labels, int classes) {
-    Predictions {
+public record Predictions(int[] predicted, int[] labels, int classes) {
+    public Predictions {
         if (predicted.length != labels.length) {
             throw new IllegalArgumentException(predicted.length + " predictions for " + labels.length + " labels");
         }
     }
 
-    double accuracy() {
+    public double accuracy() {
         return agreement(labels);
     }
 

@@ -1,8 +1,8 @@
 package io.github.qat4j.examples;
 
-import io.github.qat4j.layers.Int8Comparison;
-import io.github.qat4j.layers.QuantizationReport;
-import io.github.qat4j.layers.Sensitivity;
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.analysis.Sensitivity;
+import io.github.qat4j.layers.export.Int8Comparison;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /** {@code report.html} and its PNG plots, in the output directory. */
-final class Report {
+public final class Report {
     private Report() {
     }
 
@@ -196,11 +196,11 @@ final class Report {
         return "<img src=\"" + src + "\" alt=\"" + alt + "\">";
     }
 
-    static String percent(double fraction) {
+    public static String percent(double fraction) {
         return Double.isFinite(fraction) ? String.format(Locale.ROOT, "%.2f%%", 100 * fraction) : "n/a";
     }
 
-    static String bytes(long bytes) {
+    public static String bytes(long bytes) {
         return String.format(Locale.ROOT, "%,d B", bytes);
     }
 
@@ -208,7 +208,7 @@ final class Report {
         return String.format(Locale.ROOT, "%.0f s", s);
     }
 
-    static String millis(double ms) {
+    public static String millis(double ms) {
         return String.format(Locale.ROOT, "%.3f ms", ms);
     }
 

@@ -1,9 +1,9 @@
 package io.github.qat4j.examples;
 
-import io.github.qat4j.layers.BitAllocation;
-import io.github.qat4j.layers.Int8Comparison;
-import io.github.qat4j.layers.QuantizationReport;
-import io.github.qat4j.layers.Sensitivity;
+import io.github.qat4j.layers.analysis.BitAllocation;
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.analysis.Sensitivity;
+import io.github.qat4j.layers.export.Int8Comparison;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
 import org.nd4j.shade.jackson.databind.node.ArrayNode;

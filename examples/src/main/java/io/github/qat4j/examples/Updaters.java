@@ -5,7 +5,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 
 /** The updaters of the pipelines. */
-final class Updaters {
+public final class Updaters {
     private Updaters() {
     }
 
@@ -14,12 +14,12 @@ final class Updaters {
      * linear decay lands in a better minimum than a constant rate, with no schedule to tune.
      * The schedule counts iterations, which checkpoints keep, so a resumed run continues it.
      */
-    static IUpdater adamLinearDecay(double learningRate, long iterations) {
+    public static IUpdater adamLinearDecay(double learningRate, long iterations) {
         return new Adam(new LinearDecaySchedule(learningRate, Math.toIntExact(Math.max(1, iterations))));
     }
 
     /** SGD with Nesterov momentum 0.9 (the CIFAR ResNets' optimizer in He et al.), the same linear decay. */
-    static IUpdater nesterovLinearDecay(double learningRate, long iterations) {
+    public static IUpdater nesterovLinearDecay(double learningRate, long iterations) {
         return new Nesterovs(new LinearDecaySchedule(learningRate, Math.toIntExact(Math.max(1, iterations))), 0.9);
     }
 }

@@ -18,11 +18,11 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param floatModel the float network before its float training
  * @param qatUpdater the QAT fine-tuning updater of the weights
  */
-record Workload(String dataset, String model, String modelId, TrainTest data, Normalization normalization,
+public record Workload(String dataset, String model, String modelId, TrainTest data, Normalization normalization,
                 Augmentation augmentation, FloatModel floatModel, Schedule qatUpdater) {
 
     /** Training-image augmentation, drawn anew each epoch from the run's seed. */
-    enum Augmentation {
+    public enum Augmentation {
         NONE,
         /** Random shifts of up to 2 pixels (a crop after zero padding): MNIST. */
         SHIFT,
@@ -40,13 +40,13 @@ record Workload(String dataset, String model, String modelId, TrainTest data, No
 
     /** The float network to train, for a seed and the float stage's learning rate and number of iterations. */
     @FunctionalInterface
-    interface FloatModel {
+    public interface FloatModel {
         Net create(long seed, double learningRate, long iterations);
     }
 
     /** An updater whose rate may depend on the total number of iterations of the stage. */
     @FunctionalInterface
-    interface Schedule {
+    public interface Schedule {
         IUpdater updater(double learningRate, long iterations);
     }
 }

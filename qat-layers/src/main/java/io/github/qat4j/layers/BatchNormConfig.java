@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * The BatchNorm hyper-parameters of a convolution that folds one ({@link QatConvBatchNorm2D},
  * {@link QatDepthwiseConvBatchNorm2D}), copied from DL4J's {@code BatchNormalization} by
- * {@link Qat#prepare}, and the epoch from which its statistics are frozen.
+ * {@code Qat.prepare}, and the epoch from which its statistics are frozen.
  *
  * <p>Before {@link #getFreezeEpoch() the freeze epoch}, training normalises with the batch
  * statistics and updates the running ones (PyTorch's {@code _forward_approximate}); from it on,

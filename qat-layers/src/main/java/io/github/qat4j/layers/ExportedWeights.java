@@ -15,12 +15,12 @@ import java.util.Map;
  * @param bias   the float bias added after the convolution or matrix product (zeros if the layer has none)
  * @param scale  the weight scales, one per output channel or one for the tensor
  */
-record ExportedWeights(INDArray weight, INDArray bias, INDArray scale) {
+public record ExportedWeights(INDArray weight, INDArray bias, INDArray scale) {
     /**
      * @throws IllegalArgumentException for a layer with more than one quantized weight tensor (a
      *     separable convolution), which exports as two layers
      */
-    static ExportedWeights of(Layer layer) {
+    public static ExportedWeights of(Layer layer) {
         QatWeightLayer conf = (QatWeightLayer) layer.conf().getLayer();
         if (conf.quantizedWeights().size() != 1) {
             throw new IllegalArgumentException(QatLayers.name(layer.conf().getLayer()) + " has "

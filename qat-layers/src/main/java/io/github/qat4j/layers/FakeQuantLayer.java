@@ -26,6 +26,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -140,6 +141,25 @@ public class FakeQuantLayer extends BaseLayer {
         return Objects.hash(super.hashCode(), quant);
     }
 
+    /**
+     * Runs {@code pass} with every quantizer among {@code layers} observing its input in inference
+     * mode too: the calibration of {@code Qat.calibrate}.
+     */
+    public static void calibrate(Layer[] layers, Runnable pass) {
+        List<Impl> quantizers = new ArrayList<>();
+        for (Layer l : layers) {
+            if (l instanceof Impl) {
+                quantizers.add((Impl) l);
+            }
+        }
+        quantizers.forEach(q -> q.calibrating = true);
+        try {
+            pass.run();
+        } finally {
+            quantizers.forEach(q -> q.calibrating = false);
+        }
+    }
+
     /** Five scalars: scale (1 until observed), zero point, running min and max, observed flag. */
     private static final class Params implements ParamInitializer {
         static final Params INSTANCE = new Params();
@@ -209,7 +229,7 @@ public class FakeQuantLayer extends BaseLayer {
     }
 
     static final class Impl extends org.deeplearning4j.nn.layers.BaseLayer<FakeQuantLayer> {
-        /** Set by {@link Qat#calibrate}: observe during inference passes. */
+        /** Set by {@link FakeQuantLayer#calibrate}: observe during inference passes. */
         boolean calibrating;
 
         private final Tensors.Copies copies = new Tensors.Copies();

@@ -5,7 +5,7 @@ package io.github.qat4j.layers;
  * BatchNorm's {@code gamma}, {@code beta}, running mean and running variance, one per output channel
  * (see {@link BatchNormFold} for the math).
  */
-interface FoldsBatchNorm extends QatWeightLayer {
+public interface FoldsBatchNorm extends QatWeightLayer {
     BatchNormConfig getBatchNorm();
 
     void setBatchNorm(BatchNormConfig batchNorm);

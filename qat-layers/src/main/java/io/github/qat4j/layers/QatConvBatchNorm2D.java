@@ -14,14 +14,14 @@ import java.util.Objects;
 /**
  * A 2D convolution and the BatchNorm after it as one QAT layer (PyTorch's {@code ConvBn2d}, or
  * {@code ConvBnReLU2d} with a ReLU activation): the BatchNorm-folded weights are what is fake-quantized,
- * so the exported int8 weights are exactly the ones training saw. {@link Qat#prepare} builds it from a
+ * so the exported int8 weights are exactly the ones training saw. {@code Qat.prepare} builds it from a
  * {@code ConvolutionLayer} followed by a {@code BatchNormalization}; the math is in {@link BatchNormFold}
  * and {@link FoldedConvLayer}, the statistics' freeze in {@link BatchNormConfig}.
  */
 public class QatConvBatchNorm2D extends QatConvolution2D implements FoldsBatchNorm {
     private BatchNormConfig batchNorm = new BatchNormConfig();
 
-    /** For JSON deserialization; use {@link Qat#prepare}. */
+    /** For JSON deserialization; use {@code Qat.prepare}. */
     public QatConvBatchNorm2D() {
     }
 

@@ -3,8 +3,11 @@ package io.github.qat4j.layers;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -14,12 +17,12 @@ import java.util.Objects;
 
 /**
  * QAT version of DL4J's {@link DenseLayer}: a fully connected layer: W is [nIn, nOut], one scale per output column.
- * Build one from a float configuration with {@link Qat#quantize(org.deeplearning4j.nn.conf.layers.Layer, QatConfig)}.
+ * Build one from a float configuration with {@code Qat.quantize}.
  */
 public class QatDense extends DenseLayer implements QatWeightLayer {
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
-    /** For JSON deserialization; use {@link Qat#quantize}. */
+    /** For JSON deserialization; use {@code Qat.quantize}. */
     public QatDense() {
     }
 
@@ -36,7 +39,7 @@ public class QatDense extends DenseLayer implements QatWeightLayer {
 
     @Override
     public IUpdater getUpdaterByParam(String param) {
-        return SCALE_KEY.equals(param) ? weightQuant.getScaleUpdater() : super.getUpdaterByParam(param);
+        return isScale(param) ? weightQuant.getScaleUpdater() : super.getUpdaterByParam(param);
     }
 
     @Override
@@ -78,34 +81,20 @@ public class QatDense extends DenseLayer implements QatWeightLayer {
 
     /** DL4J's implementation, with W fake-quantized on the way in and the STE/LSQ gradients on the way out. */
     static final class Impl extends org.deeplearning4j.nn.layers.feedforward.dense.DenseLayer {
-        private final Tensors.Copies copies = new Tensors.Copies();
+        private final FakeQuantWeights weights = new FakeQuantWeights();
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
         }
 
         @Override
-        protected INDArray getParamWithNoise(String param, boolean training,
-                                             org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
-            INDArray p = super.getParamWithNoise(param, training, workspaceMgr);
-            return WEIGHT_KEY.equals(param)
-                    ? WeightScales.forward(qat(), p, getParam(SCALE_KEY), getIterationCount(), training, copies)
-                    : p;
+        protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr workspaceMgr) {
+            return weights.forward(this, param, super.getParamWithNoise(param, training, workspaceMgr), training);
         }
 
         @Override
-        public org.nd4j.common.primitives.Pair<org.deeplearning4j.nn.gradient.Gradient, INDArray> backpropGradient(
-                INDArray epsilon, org.deeplearning4j.nn.workspace.LayerWorkspaceMgr workspaceMgr) {
-            var result = super.backpropGradient(epsilon, workspaceMgr);
-            WeightScales.afterBackprop(qat(), paramTable(), gradientViews, result.getFirst(), getIterationCount(),
-                    copies);
-            return result;
+        public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+            return weights.backward(this, gradientViews, super.backpropGradient(epsilon, workspaceMgr));
         }
-
-        private QatWeightLayer qat() {
-            return (QatWeightLayer) conf.getLayer();
-        }
-
-        private static final String WEIGHT_KEY = "W";
     }
 }

@@ -13,13 +13,13 @@ import java.util.Objects;
 
 /**
  * A depthwise 2D convolution and the BatchNorm after it as one QAT layer, as {@link QatConvBatchNorm2D}
- * is for a full convolution (the usual MobileNet block); {@link Qat#prepare} builds it from a
+ * is for a full convolution (the usual MobileNet block); {@code Qat.prepare} builds it from a
  * {@code DepthwiseConvolution2D} followed by a {@code BatchNormalization}.
  */
 public class QatDepthwiseConvBatchNorm2D extends QatDepthwiseConvolution2D implements FoldsBatchNorm {
     private BatchNormConfig batchNorm = new BatchNormConfig();
 
-    /** For JSON deserialization; use {@link Qat#prepare}. */
+    /** For JSON deserialization; use {@code Qat.prepare}. */
     public QatDepthwiseConvBatchNorm2D() {
     }
 

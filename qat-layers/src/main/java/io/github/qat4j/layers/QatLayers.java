@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.Collection;
 
 /** What every QAT layer configuration does the same way when DL4J instantiates it. */
-final class QatLayers {
+public final class QatLayers {
     private QatLayers() {
     }
 
@@ -23,7 +23,7 @@ final class QatLayers {
         return layer;
     }
 
-    static String name(TrainingConfig layer) {
+    public static String name(TrainingConfig layer) {
         return layer.getLayerName() == null ? "(unnamed)" : "\"" + layer.getLayerName() + "\"";
     }
 }

@@ -21,7 +21,7 @@ import java.util.Objects;
  * [depthMultiplier, nIn, kH, kW] then a pointwise one with pW [nOut, nIn * depthMultiplier, 1, 1],
  * each fake-quantized per output channel with its own learned scales ({@link #SCALE_KEY} for W, in
  * W's (multiplier, input channel) order, and {@link #POINTWISE_SCALE_KEY} for pW).
- * Build one from a float configuration with {@link Qat#quantize(org.deeplearning4j.nn.conf.layers.Layer, QatConfig)}.
+ * Build one from a float configuration with {@code Qat.quantize}.
  */
 public class QatSeparableConvolution2D extends SeparableConvolution2D implements QatWeightLayer {
     /** Parameter key of the pointwise weight scales. */
@@ -29,7 +29,7 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
 
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
-    /** For JSON deserialization; use {@link Qat#quantize}. */
+    /** For JSON deserialization; use {@code Qat.quantize}. */
     public QatSeparableConvolution2D() {
     }
 
@@ -46,8 +46,7 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
 
     @Override
     public IUpdater getUpdaterByParam(String param) {
-        return SCALE_KEY.equals(param) || POINTWISE_SCALE_KEY.equals(param) ? weightQuant.getScaleUpdater()
-                : super.getUpdaterByParam(param);
+        return isScale(param) ? weightQuant.getScaleUpdater() : super.getUpdaterByParam(param);
     }
 
     @Override
@@ -97,7 +96,7 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
 
     /** DL4J's implementation, with W and pW fake-quantized on the way in and the STE/LSQ gradients on the way out. */
     static final class Impl extends org.deeplearning4j.nn.layers.convolution.SeparableConvolution2DLayer {
-        private final Tensors.Copies copies = new Tensors.Copies();
+        private final FakeQuantWeights weights = new FakeQuantWeights();
 
         Impl(NeuralNetConfiguration conf, DataType dataType) {
             super(conf, dataType);
@@ -105,29 +104,12 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
 
         @Override
         protected INDArray getParamWithNoise(String param, boolean training, LayerWorkspaceMgr workspaceMgr) {
-            INDArray p = super.getParamWithNoise(param, training, workspaceMgr);
-            for (QuantizedWeight t : qat().quantizedWeights()) {
-                if (t.key().equals(param)) {
-                    return WeightScales.forward(t, p, getParam(t.scaleKey()), getIterationCount(), training, copies);
-                }
-            }
-            return p;
+            return weights.forward(this, param, super.getParamWithNoise(param, training, workspaceMgr), training);
         }
 
         @Override
         public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
-            var result = super.backpropGradient(epsilon, workspaceMgr);
-            for (QuantizedWeight t : qat().quantizedWeights()) {
-                INDArray gradScale = gradientViews.get(t.scaleKey());
-                WeightScales.backward(t, getParam(t.key()), getParam(t.scaleKey()), gradientViews.get(t.key()),
-                        gradScale, getIterationCount(), copies);
-                result.getFirst().gradientForVariable().put(t.scaleKey(), gradScale);
-            }
-            return result;
-        }
-
-        private QatWeightLayer qat() {
-            return (QatWeightLayer) conf.getLayer();
+            return weights.backward(this, gradientViews, super.backpropGradient(epsilon, workspaceMgr));
         }
     }
 }

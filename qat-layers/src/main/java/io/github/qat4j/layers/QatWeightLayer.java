@@ -32,6 +32,14 @@ public interface QatWeightLayer {
     }
 
     /**
+     * Whether {@code param} holds the scales of one of {@link #quantizedWeights()}: those learn with
+     * the quantizer's updater.
+     */
+    default boolean isScale(String param) {
+        return quantizedWeights().stream().anyMatch(t -> t.scaleKey().equals(param));
+    }
+
+    /**
      * One fake-quantized weight tensor: its parameter, the parameter of its scales, its quantizer, and
      * the axes (first and last, inclusive, contiguous in row-major order) that index its output channel.
      */

@@ -18,12 +18,12 @@ import java.util.Map;
  * uses, with one bulk copy each way (ND4J's own {@code asFloat} and {@code Nd4j.create(float[])} go
  * element by element through an indexer, which cost more than the math).
  */
-final class Tensors {
+public final class Tensors {
     private Tensors() {
     }
 
     /** A row-major copy of {@code x} as floats (doubles are narrowed: quantization error dwarfs the rounding). */
-    static float[] toFloats(INDArray x) {
+    public static float[] toFloats(INDArray x) {
         return toFloats(x, null);
     }
 

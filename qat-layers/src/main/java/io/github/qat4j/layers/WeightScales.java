@@ -3,7 +3,6 @@ package io.github.qat4j.layers;
 import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
-import org.deeplearning4j.nn.gradient.Gradient;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -14,7 +13,7 @@ import java.util.Map;
  * between a DL4J weight array and qat-core's {@link FakeQuant}, shared by every QAT weight layer.
  * The overloads taking a {@link QatWeightLayer} act on its weight {@code W}.
  */
-final class WeightScales {
+public final class WeightScales {
     private WeightScales() {
     }
 
@@ -32,18 +31,13 @@ final class WeightScales {
      * Sets every weight scale of a layer from the tensor its forward pass quantizes: the weight
      * itself, or the BatchNorm-folded weight of a layer that folds one.
      */
-    static void reset(QatWeightLayer layer, Map<String, INDArray> params) {
+    public static void reset(QatWeightLayer layer, Map<String, INDArray> params) {
         for (QuantizedWeight t : layer.quantizedWeights()) {
             INDArray w = layer instanceof FoldsBatchNorm
                     ? BatchNormFold.weight(t, params, ((FoldsBatchNorm) layer).getBatchNorm())
                     : params.get(t.key());
             params.get(t.scaleKey()).assign(initial(t, w));
         }
-    }
-
-    static INDArray forward(QatWeightLayer layer, INDArray w, INDArray scale, long iteration, boolean training,
-                            Tensors.Copies copies) {
-        return forward(layer.quantizedWeights().get(0), w, scale, iteration, training, copies);
     }
 
     /**
@@ -68,19 +62,6 @@ final class WeightScales {
         FakeQuant.forward(x, x, scale.toFloatVector(), new int[v.channels], v.spec.qmin(), v.spec.qmax(),
                 v.channels, x.length / v.channels);
         return Tensors.detached(x, wc).permute(inverse(order));
-    }
-
-    /**
-     * What every QAT weight layer does after DL4J's own backward pass has put dL/d(fake-quantized W)
-     * in the gradient of {@code W}: the STE/LSQ backward of {@link #backward}, and the scale
-     * gradient registered with the layer's gradient.
-     */
-    static void afterBackprop(QatWeightLayer layer, Map<String, INDArray> params, Map<String, INDArray> gradientViews,
-                              Gradient gradient, long iteration, Tensors.Copies copies) {
-        INDArray gradScale = gradientViews.get(QatWeightLayer.SCALE_KEY);
-        backward(layer.quantizedWeights().get(0), params.get("W"), params.get(QatWeightLayer.SCALE_KEY),
-                gradientViews.get("W"), gradScale, iteration, copies);
-        gradient.gradientForVariable().put(QatWeightLayer.SCALE_KEY, gradScale);
     }
 
     /**
@@ -141,12 +122,12 @@ final class WeightScales {
         return inverse;
     }
 
-    static View view(QatWeightLayer layer, INDArray w) {
+    public static View view(QatWeightLayer layer, INDArray w) {
         return view(layer.quantizedWeights().get(0), w);
     }
 
     /** The [outer][channels][inner] view of a weight tensor that groups its elements by scale. */
-    static View view(QuantizedWeight t, INDArray w) {
+    public static View view(QuantizedWeight t, INDArray w) {
         QuantizerConfig q = t.quant();
         if (!q.isPerChannel()) {
             return new View(q.spec(-1), 1, Math.toIntExact(w.length()));
@@ -156,10 +137,10 @@ final class WeightScales {
                 Tensors.product(shape, t.lastChannelAxis() + 1, shape.length - 1));
     }
 
-    static final class View {
-        final QuantSpec spec;
-        final int channels;
-        final int inner;
+    public static final class View {
+        public final QuantSpec spec;
+        public final int channels;
+        public final int inner;
 
         View(QuantSpec spec, int channels, int inner) {
             this.spec = spec;

@@ -1,5 +1,6 @@
 package io.github.qat4j.layers;
 
+import io.github.qat4j.layers.export.DynamicExporter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

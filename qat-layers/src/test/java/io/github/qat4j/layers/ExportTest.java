@@ -1,6 +1,9 @@
 package io.github.qat4j.layers;
 
 import io.github.qat4j.core.runtime.Int8Model;
+import io.github.qat4j.layers.export.Int8Exporter;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,8 @@
 package io.github.qat4j.layers;
 
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;

@@ -2,6 +2,9 @@ package io.github.qat4j.layers;
 
 import io.github.qat4j.core.quant.QuantSpec;
 
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,12 @@
 package io.github.qat4j.layers;
 
 import io.github.qat4j.core.runtime.Int8Model;
+import io.github.qat4j.layers.analysis.BitAllocation;
+import io.github.qat4j.layers.analysis.QuantizationReport;
+import io.github.qat4j.layers.analysis.Sensitivity;
+import io.github.qat4j.layers.export.Int8Exporter;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;

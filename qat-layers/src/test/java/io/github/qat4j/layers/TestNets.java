@@ -22,12 +22,12 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** Small float networks of the shapes the project quantizes: LeNet-5 and a residual graph. */
-final class TestNets {
+public final class TestNets {
     private TestNets() {
     }
 
     /** LeNet-5 as in DL4J's examples, for [b, 1, h, w] input; {@code width} scales the channel counts. */
-    static MultiLayerNetwork lenet(int size, int conv1, int conv2, int dense, long seed, DataType type) {
+    public static MultiLayerNetwork lenet(int size, int conv1, int conv2, int dense, long seed, DataType type) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
                 .seed(seed).dataType(type).weightInit(WeightInit.XAVIER).updater(new Adam(1e-3))
                 .list()
@@ -46,7 +46,7 @@ final class TestNets {
     }
 
     /** conv -> two residual blocks (conv, conv, add, relu) -> global average pool -> softmax. */
-    static ComputationGraph residual(int channels, long seed, DataType type) {
+    public static ComputationGraph residual(int channels, long seed, DataType type) {
         return residual(channels, seed, type, false);
     }
 
@@ -55,7 +55,7 @@ final class TestNets {
      * activation and is followed by BatchNorm and, where the block had one, a ReLU layer (ResNet's
      * conv-BN-ReLU).
      */
-    static ComputationGraph residual(int channels, long seed, DataType type, boolean batchNorm) {
+    public static ComputationGraph residual(int channels, long seed, DataType type, boolean batchNorm) {
         var b = new NeuralNetConfiguration.Builder()
                 .seed(seed).dataType(type).weightInit(WeightInit.XAVIER).updater(new Adam(1e-3))
                 .convolutionMode(ConvolutionMode.Same)
@@ -97,12 +97,12 @@ final class TestNets {
         return name + "_relu";
     }
 
-    static INDArray images(int n, int channels, int size, long seed, DataType type) {
+    public static INDArray images(int n, int channels, int size, long seed, DataType type) {
         Nd4j.getRandom().setSeed(seed);
         return Nd4j.rand(type, n, channels, size, size);
     }
 
-    static INDArray oneHot(int n, long seed, DataType type) {
+    public static INDArray oneHot(int n, long seed, DataType type) {
         INDArray y = Nd4j.zeros(type, n, 10);
         java.util.Random r = new java.util.Random(seed);
         for (int i = 0; i < n; i++) {

@@ -1,9 +1,9 @@
 package io.github.qat4j.spark;
 
 import io.github.qat4j.layers.FakeQuantLayer;
-import io.github.qat4j.layers.Qat;
 import io.github.qat4j.layers.QatWeightLayer;
 import io.github.qat4j.layers.QuantizerConfig;
+import io.github.qat4j.layers.prepare.Qat;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;

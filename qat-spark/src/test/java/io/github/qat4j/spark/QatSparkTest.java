@@ -2,10 +2,10 @@ package io.github.qat4j.spark;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.layers.FakeQuantLayer;
-import io.github.qat4j.layers.Int8Exporter;
-import io.github.qat4j.layers.Qat;
-import io.github.qat4j.layers.QatConfig;
 import io.github.qat4j.layers.QatWeightLayer;
+import io.github.qat4j.layers.export.Int8Exporter;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;

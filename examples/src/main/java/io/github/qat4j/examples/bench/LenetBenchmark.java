@@ -2,9 +2,9 @@ package io.github.qat4j.examples.bench;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.examples.Models;
-import io.github.qat4j.layers.Int8Exporter;
-import io.github.qat4j.layers.Qat;
-import io.github.qat4j.layers.QatConfig;
+import io.github.qat4j.layers.export.Int8Exporter;
+import io.github.qat4j.layers.prepare.Qat;
+import io.github.qat4j.layers.prepare.QatConfig;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
