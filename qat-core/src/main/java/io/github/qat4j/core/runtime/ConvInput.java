@@ -1,5 +1,8 @@
 package io.github.qat4j.core.runtime;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -17,6 +20,9 @@ import java.util.Arrays;
  * (OH + 1) x (OW + 1), its 1x1 stride-2 shortcuts one of OH x OW.
  */
 final class ConvInput {
+
+  private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
   private final ConvGeometry g;
   private final Axis rows;
@@ -87,7 +93,11 @@ final class ConvInput {
     return cols.size;
   }
 
-  /** The copy of image {@code in[c][h][w]} at {@code inOffset} into {@code plane}, {@code pad} in the padding. */
+  /**
+   * The copy of image {@code in[c][h][w]} at {@code inOffset} into {@code plane}, {@code pad} in the
+   * padding; may read {@link Int8Kernels#ROW_SLACK} bytes past the image and write that many past
+   * {@link #bytes}.
+   */
   void copy(byte[] in, int inOffset, byte pad, byte[] plane) {
     int sh = g.strideH();
     int sw = g.strideW();
@@ -100,24 +110,47 @@ final class ConvInput {
           int dx = colStart - g.padLeft();
           int from = Math.min(cols.size, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
           int to = Math.max(from, Math.min(cols.size, g.inW() - dx <= 0 ? 0 : (g.inW() - dx - 1) / sw + 1));
-          // The padding first, in one fill: a fill per row of a few pixels costs more than the copy.
-          Arrays.fill(plane, dst, dst + rows.size * cols.size, pad);
           for (int qy = 0; qy < rows.size; qy++, dst += cols.size) {
             int iy = rowStart + qy * sh - g.padTop();
             if (iy < 0 || iy >= g.inH() || to == from) {
+              Arrays.fill(plane, dst, dst + cols.size, pad);
               continue;
             }
             int src = channel + iy * g.inW() + dx + from * sw;
             if (sw == 1) {
               System.arraycopy(in, src, plane, dst + from, to - from);
+            } else if (sw == 2) {
+              deinterleave(in, src, plane, dst + from, to - from);
             } else {
               for (int qx = from; qx < to; qx++, src += sw) {
                 plane[dst + qx] = in[src];
               }
             }
+            // The padding after the copy, which may have written past its columns (deinterleave).
+            for (int qx = 0; qx < from; qx++) {
+              plane[dst + qx] = pad;
+            }
+            for (int qx = to; qx < cols.size; qx++) {
+              plane[dst + qx] = pad;
+            }
           }
         }
       }
+    }
+  }
+
+  /**
+   * {@code out[outOffset + i] = in[inOffset + 2 * i]} for {@code i < count}, four at a time from
+   * one long: a stride-2 convolution's phase planes take every other byte of each input row, and
+   * byte by byte that copy cost more than ResNet-8's strided convolutions' multiplies. Reads up to 7
+   * bytes past the last one it needs and writes up to 3 past {@code count}, which {@link
+   * Int8Kernels#ROW_SLACK} and the caller's rewriting of the following bytes allow.
+   */
+  private static void deinterleave(byte[] in, int inOffset, byte[] out, int outOffset, int count) {
+    for (int i = 0; i < count; i += 4) {
+      long x = (long) LONGS.get(in, inOffset + 2 * i) & 0x00FF00FF00FF00FFL;
+      x = (x | x >>> 8) & 0x0000FFFF0000FFFFL;
+      INTS.set(out, outOffset + i, (int) (x | x >>> 16));
     }
   }
 

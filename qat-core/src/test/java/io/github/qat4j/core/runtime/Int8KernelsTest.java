@@ -208,7 +208,7 @@ class Int8KernelsTest {
       byte pad = (byte) (rnd.nextInt(256) - 128);
       int[] expected = naiveConv(in, g, cout, w, bias, pad);
       ConvInput input = new ConvInput(g);
-      byte[] plane = Arrays.copyOf(plane(input, in, pad), Math.max(input.bytes(), in.length) + Int8Kernels.ROW_SLACK);
+      byte[] plane = plane(input, in, pad);
       int planeW = input.planeW();
       int wide = (g.outH() - 1) * planeW + g.outW();
       for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
@@ -227,14 +227,18 @@ class Int8KernelsTest {
     }
   }
 
-  /** The plane a convolution's taps read: the image, or its {@link ConvInput} copy. */
+  /**
+   * The plane a convolution's taps read, the image or its {@link ConvInput} copy, followed by the
+   * {@link Int8Kernels#ROW_SLACK} that the copy, the kernels and im2col may use.
+   */
   private static byte[] plane(ConvInput input, byte[] in, byte pad) {
+    byte[] image = Arrays.copyOf(in, in.length + Int8Kernels.ROW_SLACK);
     if (!input.copied()) {
-      return in;
+      return image;
     }
-    byte[] plane = new byte[input.bytes()];
+    byte[] plane = new byte[input.bytes() + Int8Kernels.ROW_SLACK];
     Arrays.fill(plane, (byte) 77); // what a previous image left: the copy must overwrite every byte
-    input.copy(in, 0, pad, plane);
+    input.copy(image, 0, pad, plane);
     return plane;
   }
 
