@@ -271,14 +271,16 @@ final class Executor {
    * Whether a convolution computes "wide" rows of its {@link ConvInput} plane instead of gathering
    * im2col columns: output pixel {@code (oy, ox)} is then the plane's pixel {@code oy * planeW +
    * ox}, and the {@code planeW - outW} pixels between two output rows are computed and thrown away,
-   * rounded up to the kernels' pixel block. Taken when at least 80% of what they compute is output
-   * (ResNet's 32x32 and 16x16 stages, its stride-2 shortcuts, LeNet's conv1; not the 8x8 stage or
-   * LeNet's conv2, where im2col wastes nothing).
+   * rounded up to the kernels' pixel block. Taken when at least 60% of what they compute is output:
+   * every convolution of ResNet-8 and LeNet-5 (their 8x8 outputs are 67% of a 10- or 12-pixel-wide
+   * plane rounded to 512-bit blocks; wide rows took ResNet-8's 8x8 stage from 80-100 to 70 µs per
+   * image against im2col's copies of 8-byte runs, and left LeNet's conv2 as it was), not small
+   * outputs of wide planes (3x3 of a 6x6 plane, im2col then).
    */
   private boolean wide(ConvGeometry g, ConvInput input) {
     long computed = kernels.pixelStride((int) Math.min(Integer.MAX_VALUE / 2,
         (g.outH() - 1L) * input.planeW() + g.outW()));
-    return 5L * g.outPlane() >= 4 * computed;
+    return 5L * g.outPlane() >= 3 * computed;
   }
 
   /**
