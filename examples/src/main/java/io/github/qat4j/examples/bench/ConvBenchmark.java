@@ -20,8 +20,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One int8 convolution through the public API (im2col or the padded plane, GEMM, requantization,
- * one image) at the shapes of the project's models, with the Vector API kernels and the scalar
+ * One int8 convolution through the public API (the padded copy of its input, im2col or wide rows,
+ * GEMM, requantization, one image) at the shapes of the project's models, with the Vector API kernels and the scalar
  * reference, on a ForkJoinPool of {@code threads}: with 1 the op runs on one core, with 2 its tiles
  * are split as a batch-1 {@code predict} splits them. Ten calls per submission to the pool, so its
  * hand-off is amortized. GMAC/s = MACs / (microseconds per op) / 1000, with the MACs per shape

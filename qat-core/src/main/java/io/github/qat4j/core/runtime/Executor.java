@@ -11,9 +11,11 @@ import java.util.stream.IntStream;
  * given a scratch slot that it shares with tensors whose lifetimes do not overlap. Stateless after
  * construction; each thread brings its own {@link Scratch}.
  *
- * <p>A convolution runs one tile of output pixels at a time: im2col of the tile, the GEMM, and the
- * requantization (with the ReLU in its clamp) straight into the output plane, so the tile's columns
- * and accumulators stay in L1 and sit in a per-thread arena, allocated once per thread. When a call
+ * <p>A convolution reads its input through a {@link ConvInput} (the image, or a copy of it padded and
+ * split into its stride's phases, so the kernels see stride 1 only) and runs one tile of output
+ * pixels at a time: wide rows of that plane or im2col of the tile, the GEMM, and the requantization
+ * (with the ReLU in its clamp) straight into the output plane, so the tile's columns and
+ * accumulators stay in L1 and sit in a per-thread arena, allocated once per thread. When a call
  * has fewer images than cores ({@code intraOp}), the tiles of a convolution and the column blocks of
  * a dense layer are spread over the ForkJoinPool the call runs in, so batch 1 uses every core.
  */
@@ -25,8 +27,8 @@ final class Executor {
   static final int MAX_CHUNK = 64;
   /** im2col bytes per tile: with the tile's accumulators, inside a 32-48 KiB L1. */
   private static final int TILE_BYTES = 16 * 1024;
-  /** Accumulators of a tile of a {@link #direct} convolution: 128 KiB, inside a 0.5-1 MiB L2. */
-  private static final int DIRECT_ACC_INTS = 32 * 1024;
+  /** Accumulators of a tile of a {@link #wide} convolution: 128 KiB, inside a 0.5-1 MiB L2. */
+  private static final int WIDE_ACC_INTS = 32 * 1024;
   /**
    * Multiply-accumulates below which an op is not split over threads. Measured on the project's
    * shared 2-vCPU guest: with 2^17 LeNet-5's batch 1 lost a fifth (its 0.3-0.4 M MAC conv1 and
@@ -48,7 +50,7 @@ final class Executor {
   private final float[] outputScale;
   private final int tileColsBytes;
   private final int tileAccInts;
-  private final int maxPaddedBytes;
+  private final int maxPlaneBytes;
   /** The per-thread tile arena, sized for the largest tile of any convolution of this graph. */
   private final ThreadLocal<Tile> tiles = ThreadLocal.withInitial(Tile::new);
   private final int maxDynamicN;
@@ -58,8 +60,8 @@ final class Executor {
     final int images;
     final byte[][] slots;
     final int[] acc;
-    /** A padded copy of one image for a convolution that runs on its input plane. */
-    final byte[] padded;
+    /** The {@link ConvInput} copy of one image for a convolution that needs one. */
+    final byte[] plane;
     /** A dequantizing last op's int32 outputs, {@code images} rows of the output's size. */
     final int[] outputAcc;
     /** Per tensor, the run-time scale and zero point of each image of a dynamic tensor (else null). */
@@ -75,7 +77,7 @@ final class Executor {
         slots[i] = new byte[e.slotBytes[i] * images + Int8Kernels.ROW_SLACK];
       }
       acc = new int[Math.max(e.maxDepthwiseAcc, e.maxDenseN * images)];
-      padded = new byte[e.maxPaddedBytes > 0 ? e.maxPaddedBytes + Int8Kernels.ROW_SLACK : 0];
+      plane = new byte[e.maxPlaneBytes > 0 ? e.maxPlaneBytes + Int8Kernels.ROW_SLACK : 0];
       outputAcc = new int[e.graph.output().quantization() == null ? e.outputSize * images : 0];
       List<TensorInfo> tensors = e.graph.tensors();
       dynamicScale = new float[tensors.size()][];
@@ -122,7 +124,7 @@ final class Executor {
     long denseN = 0;
     int colsBytes = 0;
     int accInts = 0;
-    int paddedBytes = 0;
+    int planeBytes = 0;
     long dynamicN = 0;
     for (int i = 0; i < ops.size(); i++) {
       TensorInfo out = tensors.get(i + 1);
@@ -130,18 +132,16 @@ final class Executor {
         depthwiseAcc = Math.max(depthwiseAcc, (long) out.dim(1) * out.dim(2) * c.outChannels());
       } else if (ops.get(i) instanceof Op.Conv2D c) {
         ConvGeometry g = c.geometry(tensors.get(c.input()).dim(1), tensors.get(c.input()).dim(2));
-        int k = c.weights().length / c.outChannels();
-        if (direct(g)) {
-          // Op.MAX_IM2COL and TensorInfo.MAX_ELEMENTS bound these well inside an int.
-          int wp = g.inW() + g.padLeft() + g.padRight();
-          int hp = g.inH() + g.padTop() + g.padBottom();
-          accInts = Math.max(accInts,
-              kernels.pixelStride(directTileRows(g, c.outChannels(), false) * wp) * c.outChannels());
-          paddedBytes = padded(g) ? Math.max(paddedBytes, g.inChannels() * hp * wp) : paddedBytes;
+        ConvInput input = new ConvInput(g);
+        int n = c.outChannels();
+        planeBytes = Math.max(planeBytes, input.bytes());
+        if (wide(g, input)) {
+          accInts = Math.max(accInts, kernels.pixelStride(wideTileRows(g, input, n, false) * input.planeW()) * n);
         } else {
+          int k = input.taps.length;
           int tile = tilePixels(out.dim(1) * out.dim(2), k);
           colsBytes = Math.max(colsBytes, kernels.pixelStride(tile) * k);
-          accInts = Math.max(accInts, tile * c.outChannels());
+          accInts = Math.max(accInts, kernels.pixelStride(tile) * n);
         }
       } else if (ops.get(i) instanceof Op.Dense) {
         denseN = Math.max(denseN, out.size());
@@ -152,7 +152,7 @@ final class Executor {
     }
     tileColsBytes = colsBytes;
     tileAccInts = accInts;
-    maxPaddedBytes = paddedBytes;
+    maxPlaneBytes = planeBytes;
     outputSize = graph.output().size();
     outputScale = graph.output().logits()
         ? dequantizationScales(ops.get(ops.size() - 1), graph.output()) : null;
@@ -268,93 +268,88 @@ final class Executor {
   }
 
   /**
-   * Whether a convolution runs on its input plane (padded into a copy when it has padding) instead
-   * of im2col: stride 1, where tap {@code (c, ky, kx)} of output pixel {@code (oy, ox)} is at {@code
-   * (c * hp + oy + ky) * wp + ox + kx} of the padded plane {@code [c][hp][wp]}. The kernels then
-   * compute "wide" rows of {@code wp} pixels, {@code wp - outW} of them thrown away, rounded up to
-   * their pixel block; taken when at least 80% of what they compute is output (ResNet's 32x32 and
-   * 16x16 stages, LeNet's conv1; not the 8x8 stage or LeNet's conv2, where im2col wastes nothing).
+   * Whether a convolution computes "wide" rows of its {@link ConvInput} plane instead of gathering
+   * im2col columns: output pixel {@code (oy, ox)} is then the plane's pixel {@code oy * planeW +
+   * ox}, and the {@code planeW - outW} pixels between two output rows are computed and thrown away,
+   * rounded up to the kernels' pixel block. Taken when at least 60% of what they compute is output:
+   * every convolution of ResNet-8 and LeNet-5 (their 8x8 outputs are 67% of a 10- or 12-pixel-wide
+   * plane rounded to 512-bit blocks; wide rows took ResNet-8's 8x8 stage from 80-100 to 70 µs per
+   * image against im2col's copies of 8-byte runs, and left LeNet's conv2 as it was), not small
+   * outputs of wide planes (3x3 of a 6x6 plane, im2col then).
    */
-  private boolean direct(ConvGeometry g) {
-    long wp = (long) g.inW() + g.padLeft() + g.padRight();
-    long computed = kernels.pixelStride((int) Math.min(Integer.MAX_VALUE / 2, (g.outH() - 1) * wp + g.outW()));
-    return g.strideH() == 1 && g.strideW() == 1 && 5L * g.outPlane() >= 4 * computed;
-  }
-
-  private static boolean padded(ConvGeometry g) {
-    return g.padTop() + g.padLeft() + g.padBottom() + g.padRight() > 0;
+  private boolean wide(ConvGeometry g, ConvInput input) {
+    long computed = kernels.pixelStride((int) Math.min(Integer.MAX_VALUE / 2,
+        (g.outH() - 1L) * input.planeW() + g.outW()));
+    return 5L * g.outPlane() >= 3 * computed;
   }
 
   /**
-   * Output rows per tile of a {@link #direct} convolution: two tiles per core when one image is
+   * Output rows per tile of a {@link #wide} convolution: two tiles per core when one image is
    * split over the pool ({@code split}), else as many as keep the accumulators inside {@link
-   * #DIRECT_ACC_INTS}, since every tile rounds its pixels up to the kernels' block.
+   * #WIDE_ACC_INTS}, since every tile rounds its pixels up to the kernels' block.
    */
-  private int directTileRows(ConvGeometry g, int n, boolean split) {
-    int wp = g.inW() + g.padLeft() + g.padRight();
+  private int wideTileRows(ConvGeometry g, ConvInput input, int n, boolean split) {
     int perCore = (g.outH() + 2 * cores - 1) / (2 * cores);
-    return Math.max(1, Math.min(split ? perCore : g.outH(), DIRECT_ACC_INTS / (n * wp)));
+    return Math.max(1, Math.min(split ? perCore : g.outH(), WIDE_ACC_INTS / (n * input.planeW())));
   }
 
   /**
-   * A {@link #direct} convolution, per image: the padded copy (when there is padding) in this
-   * thread's scratch, then tiles of whole output rows, each a GEMM over the plain tap offsets and a
-   * requantization of its valid pixels, row by row.
+   * A convolution, image by image: the copy of its input ({@link ConvInput}) in this thread's
+   * scratch when it needs one, then tiles, each in the per-thread arena: whole output rows computed
+   * as {@link #wide} rows of the plane and requantized row by row, or output pixels gathered by
+   * im2col, multiplied and requantized straight into the output plane.
    */
-  private Step directConv(ConvGeometry g, int n, PackedWeights w, OutputStage stage, byte pad, int src, int inSize,
+  private Step conv(ConvGeometry g, int n, PackedWeights w, OutputStage stage, byte pad, int src, int inSize,
       int dst, int outSize, boolean parallel) {
-    int hp = g.inH() + g.padTop() + g.padBottom();
-    int wp = g.inW() + g.padLeft() + g.padRight();
+    ConvInput input = new ConvInput(g);
     int outH = g.outH();
     int outW = g.outW();
-    int[] taps = new int[g.inChannels() * g.kH() * g.kW()];
-    for (int c = 0, kk = 0; c < g.inChannels(); c++) {
-      for (int ky = 0; ky < g.kH(); ky++) {
-        for (int kx = 0; kx < g.kW(); kx++) {
-          taps[kk++] = (c * hp + ky * g.dilationH()) * wp + kx * g.dilationW();
-        }
-      }
+    int pixels = g.outPlane();
+    int planeW = input.planeW();
+    boolean wide = wide(g, input);
+    int splitRows = wideTileRows(g, input, n, true);
+    int wholeRows = wideTileRows(g, input, n, false);
+    int tile = tilePixels(pixels, input.taps.length);
+    int stride = kernels.pixelStride(tile);
+    int[] columns = new int[input.taps.length];
+    for (int kk = 0; kk < columns.length; kk++) {
+      columns[kk] = kk * stride;
     }
-    int splitRows = directTileRows(g, n, true);
-    int wholeRows = directTileRows(g, n, false);
-    boolean copy = padded(g);
     return (s, images, intraOp) -> {
       boolean split = intraOp && parallel;
-      int rows = split ? splitRows : wholeRows;
-      int perImage = (outH + rows - 1) / rows;
       for (int b = 0; b < images; b++) {
-        byte[] plane = copy ? s.padded : s.slots[src];
-        int base = copy ? 0 : b * inSize;
-        if (copy) {
-          pad(s.slots[src], b * inSize, g, pad, s.padded);
+        byte[] plane = input.copied() ? s.plane : s.slots[src];
+        int base = input.copied() ? 0 : b * inSize;
+        if (input.copied()) {
+          input.copy(s.slots[src], b * inSize, pad, s.plane);
         }
-        int image = b;
-        forEach(perImage, split, t -> {
-          int oy0 = t * rows;
-          int tileRows = Math.min(rows, outH - oy0);
-          int count = (tileRows - 1) * wp + outW;
-          Tile buffers = tiles.get();
-          kernels.convGemm(plane, base + oy0 * wp, taps, count, w, stage.bias, buffers.acc);
-          for (int r = 0; r < tileRows; r++) {
-            stage.apply(s, buffers.acc, r * wp, count, n, outW, true, s.slots[dst],
-                image * outSize + (oy0 + r) * outW, outH * outW);
-          }
-        });
+        int out = b * outSize;
+        if (wide) {
+          int rows = split ? splitRows : wholeRows;
+          forEach((outH + rows - 1) / rows, split, t -> {
+            int oy0 = t * rows;
+            int tileRows = Math.min(rows, outH - oy0);
+            int count = (tileRows - 1) * planeW + outW;
+            Tile buffers = tiles.get();
+            kernels.convGemm(plane, base + oy0 * planeW, input.taps, count, w, stage.bias, buffers.acc);
+            for (int r = 0; r < tileRows; r++) {
+              stage.apply(s, buffers.acc, r * planeW, kernels.pixelStride(count), n, outW, true, s.slots[dst],
+                  out + (oy0 + r) * outW, pixels);
+            }
+          });
+        } else {
+          forEach((pixels + tile - 1) / tile, split, t -> {
+            int first = t * tile;
+            int count = Math.min(tile, pixels - first);
+            Tile buffers = tiles.get();
+            input.im2col(plane, base, first, count, buffers.cols, stride);
+            kernels.convGemm(buffers.cols, 0, columns, count, w, stage.bias, buffers.acc);
+            stage.apply(s, buffers.acc, 0, kernels.pixelStride(count), n, count, true, s.slots[dst], out + first,
+                pixels);
+          });
+        }
       }
     };
-  }
-
-  /** Image {@code in[c][h][w]} into {@code out[c][hp][wp]} with {@code padValue} around it. */
-  private static void pad(byte[] in, int inOffset, ConvGeometry g, byte padValue, byte[] out) {
-    int hp = g.inH() + g.padTop() + g.padBottom();
-    int wp = g.inW() + g.padLeft() + g.padRight();
-    Arrays.fill(out, 0, g.inChannels() * hp * wp, padValue);
-    for (int c = 0; c < g.inChannels(); c++) {
-      for (int y = 0; y < g.inH(); y++) {
-        System.arraycopy(in, inOffset + (c * g.inH() + y) * g.inW(), out, (c * hp + y + g.padTop()) * wp + g.padLeft(),
-            g.inW());
-      }
-    }
   }
 
   private Step compile(Op op, List<TensorInfo> tensors, int index) {
@@ -406,27 +401,7 @@ final class Executor {
         };
       }
       PackedWeights w = kernels.packConvWeights(c.weights(), n, k);
-      long macs = (long) pixels * n * k;
-      boolean parallel = macs >= MIN_PARALLEL_MACS;
-      if (direct(g)) {
-        return directConv(g, n, w, stage, pad, src, inSize, dst, outSize, parallel);
-      }
-      int tile = tilePixels(pixels, k);
-      int stride = kernels.pixelStride(tile);
-      int[] taps = new int[k];
-      for (int kk = 0; kk < k; kk++) {
-        taps[kk] = kk * stride;
-      }
-      int perImage = (pixels + tile - 1) / tile;
-      return (s, images, intraOp) -> forEach(images * perImage, intraOp && parallel, t -> {
-        int b = t / perImage;
-        int first = t % perImage * tile;
-        int count = Math.min(tile, pixels - first);
-        Tile buffers = tiles.get();
-        kernels.im2col(s.slots[src], b * inSize, g, first, count, pad, buffers.cols, stride);
-        kernels.convGemm(buffers.cols, 0, taps, count, w, stage.bias, buffers.acc);
-        stage.apply(s, buffers.acc, 0, count, n, count, true, s.slots[dst], b * outSize + first, pixels);
-      });
+      return conv(g, n, w, stage, pad, src, inSize, dst, outSize, (long) pixels * n * k >= MIN_PARALLEL_MACS);
     }
     if (op instanceof Op.Pool p) {
       ConvGeometry g = p.geometry(x.dim(0), x.dim(1), x.dim(2));

@@ -52,33 +52,23 @@ interface Int8Kernels {
       int quantizedActivationMax, byte[] out, int outOffset, int outRowStride);
 
   /**
-   * Row length of an {@link #im2col} buffer for {@code pixels} output pixels, and the pixels that
-   * {@link #convGemm} reads (and ignores past {@code pixels}) from each tap: at least {@code pixels}.
+   * Row length of an im2col buffer for {@code pixels} output pixels ({@link ConvInput#im2col}), and
+   * the pixels that {@link #convGemm} reads (and ignores past {@code pixels}) from each tap: at least
+   * {@code pixels}.
    */
   int pixelStride(int pixels);
-
-  /**
-   * Lays out the receptive fields of output pixels {@code firstPixel .. firstPixel + pixels - 1}
-   * (row-major over the output plane) of one image {@code in[c][h][w]} channel-major: row {@code kk
-   * = (c, ky, kx)} of {@code cols} holds, at {@code kk * pixelStride + p}, the input that tap sees
-   * for output pixel {@code firstPixel + p}, or {@code padValue} in the padding (the input zero
-   * point, so it contributes nothing once the zero-point correction folded into the bias is
-   * applied). A tile of pixels at a time keeps {@code cols} in cache for the {@link #convGemm} that
-   * follows.
-   */
-  void im2col(byte[] in, int inOffset, ConvGeometry g, int firstPixel, int pixels, byte padValue, byte[] cols,
-      int pixelStride);
 
   /** Rearranges convolution weights {@code [n][k]} (row-major) for {@link #convGemm}; done once at load. */
   PackedWeights packConvWeights(byte[] weights, int n, int k);
 
   /**
-   * A convolution as a GEMM over its taps: {@code acc[j * pixels + p] = bias[j] + sum_kk
-   * src[srcOffset + tapOffset[kk] + p] * w[j][kk]} for {@code p < pixels}, so the accumulators are
-   * already {@code [channel][pixel]}, the NCHW order of the output. Over {@link #im2col}'s columns
-   * {@code tapOffset[kk] = kk * pixelStride}; over a (padded) input plane with stride 1 tap {@code
-   * (c, ky, kx)} is the plain offset {@code (c * h + ky) * w + kx}, with no copy at all. Reads
-   * {@code src} at {@code srcOffset + tapOffset[kk] + p} for every {@code p < pixelStride(pixels)}.
+   * A convolution as a GEMM over its taps: {@code acc[j * pixelStride(pixels) + p] = bias[j] +
+   * sum_kk src[srcOffset + tapOffset[kk] + p] * w[j][kk]} for {@code p < pixels}, so the
+   * accumulators are already {@code [channel][pixel]}, the NCHW order of the output; the rest of
+   * each row of {@code acc} may be overwritten. Over im2col's columns {@code tapOffset[kk] = kk *
+   * pixelStride}; over a {@link ConvInput} plane its tap offsets, the pixels then the plane's (wide
+   * rows, whose pixels past the output's width are thrown away). Reads {@code src} at {@code
+   * srcOffset + tapOffset[kk] + p} for every {@code p < pixelStride(pixels)}.
    */
   void convGemm(byte[] src, int srcOffset, int[] tapOffset, int pixels, PackedWeights w, int[] bias, int[] acc);
 

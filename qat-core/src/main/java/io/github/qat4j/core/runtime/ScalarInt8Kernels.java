@@ -17,7 +17,7 @@ class ScalarInt8Kernels implements Int8Kernels {
   @Override
   public PackedWeights packWeights(byte[] weights, int n, int k) {
     checkWeights(weights, n, k);
-    return new PackedWeights(weights.clone(), n, k);
+    return new PackedWeights(weights.clone(), null, n, k);
   }
 
   static void checkWeights(byte[] weights, int n, int k) {
@@ -62,55 +62,6 @@ class ScalarInt8Kernels implements Int8Kernels {
   @Override
   public int pixelStride(int pixels) {
     return pixels;
-  }
-
-  /**
-   * Row by row: for each tap {@code (c, ky, kx)} the output columns whose input column lies inside
-   * the image are one range, computed once per tap; the rest of the row is padding. The tile's
-   * pixels are walked one output row (or part of one) at a time, from the row and column of its
-   * first pixel, found once. Plain loops: rows are a few to a few dozen bytes, too short for
-   * arraycopy's call to pay.
-   */
-  @Override
-  public void im2col(byte[] in, int inOffset, ConvGeometry g, int firstPixel, int pixels, byte padValue,
-      byte[] cols, int pixelStride) {
-    int outW = g.outW();
-    int inH = g.inH();
-    int inW = g.inW();
-    int sw = g.strideW();
-    int firstRow = firstPixel / outW;
-    int firstColumn = firstPixel - firstRow * outW;
-    int row = 0;
-    for (int c = 0; c < g.inChannels(); c++) {
-      int plane = inOffset + c * g.inPlane();
-      for (int ky = 0; ky < g.kH(); ky++) {
-        for (int kx = 0; kx < g.kW(); kx++, row++) {
-          int dx = kx * g.dilationW() - g.padLeft();
-          // Output columns ox with 0 <= ox * sw + dx < inW.
-          int from = Math.min(outW, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
-          int to = Math.max(from, Math.min(outW, inW - dx <= 0 ? 0 : (inW - dx - 1) / sw + 1));
-          int dst = row * pixelStride;
-          int left = pixels;
-          for (int oy = firstRow, ox = firstColumn; left > 0; oy++, ox = 0) {
-            int rowEnd = Math.min(outW, ox + left);
-            int iy = oy * g.strideH() - g.padTop() + ky * g.dilationH();
-            boolean rowInside = iy >= 0 && iy < inH;
-            int rowFrom = rowInside ? Math.max(ox, Math.min(from, rowEnd)) : rowEnd;
-            int rowTo = rowInside ? Math.max(rowFrom, Math.min(to, rowEnd)) : rowEnd;
-            left -= rowEnd - ox;
-            for (; ox < rowFrom; ox++) {
-              cols[dst++] = padValue;
-            }
-            for (int src = plane + iy * inW + ox * sw + dx; ox < rowTo; ox++, src += sw) {
-              cols[dst++] = in[src];
-            }
-            for (; ox < rowEnd; ox++) {
-              cols[dst++] = padValue;
-            }
-          }
-        }
-      }
-    }
   }
 
   /** Row-major {@code [n][k]}, unchanged, as {@link #packWeights}. */

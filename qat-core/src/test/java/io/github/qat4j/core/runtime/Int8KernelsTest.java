@@ -141,21 +141,26 @@ class Int8KernelsTest {
       int[] bias = ints(rnd, cout, 1000);
       byte pad = (byte) (rnd.nextInt(256) - 128);
       int[] expected = naiveConv(in, g, cout, w, bias, pad);
+      ConvInput input = new ConvInput(g);
+      byte[] plane = plane(input, in, pad);
       for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
         int stride = kernels.pixelStride(g.outPlane());
         byte[] cols = new byte[stride * k];
         Arrays.fill(cols, (byte) 77); // what a previous image left: im2col must overwrite every used byte
-        kernels.im2col(in, 0, g, 0, g.outPlane(), pad, cols, stride);
-        int[] acc = new int[g.outPlane() * cout + 5];
+        input.im2col(plane, 0, 0, g.outPlane(), cols, stride);
+        int[] acc = new int[stride * cout + 5];
         Arrays.fill(acc, 12345);
         int[] taps = new int[k];
         for (int kk = 0; kk < k; kk++) {
           taps[kk] = kk * stride;
         }
         kernels.convGemm(cols, 0, taps, g.outPlane(), kernels.packConvWeights(w, cout, k), bias, acc);
-        assertArrayEquals(expected, Arrays.copyOf(acc, expected.length),
-            g + " cout=" + cout + " " + kernels.getClass().getSimpleName());
-        for (int i = expected.length; i < acc.length; i++) {
+        for (int oc = 0; oc < cout; oc++) {
+          assertArrayEquals(Arrays.copyOfRange(expected, oc * g.outPlane(), (oc + 1) * g.outPlane()),
+              Arrays.copyOfRange(acc, oc * stride, oc * stride + g.outPlane()),
+              g + " cout=" + cout + " " + kernels.name() + " channel " + oc);
+        }
+        for (int i = stride * cout; i < acc.length; i++) {
           assertEquals(12345, acc[i], "convGemm wrote past its output");
         }
       }
@@ -171,14 +176,16 @@ class Int8KernelsTest {
       int pixels = g.outPlane();
       byte[] in = activations(rnd, g.inChannels() * g.inPlane(), false);
       byte pad = (byte) (rnd.nextInt(256) - 128);
+      ConvInput input = new ConvInput(g);
+      byte[] plane = plane(input, in, pad);
       byte[] whole = new byte[pixels * k];
-      scalar.im2col(in, 0, g, 0, pixels, pad, whole, pixels);
+      input.im2col(plane, 0, 0, pixels, whole, pixels);
       int first = rnd.nextInt(pixels);
       int count = 1 + rnd.nextInt(pixels - first);
       int stride = count + rnd.nextInt(5);
       byte[] tile = new byte[stride * k];
       Arrays.fill(tile, (byte) 77);
-      scalar.im2col(in, 0, g, first, count, pad, tile, stride);
+      input.im2col(plane, 0, first, count, tile, stride);
       for (int kk = 0; kk < k; kk++) {
         for (int p = 0; p < stride; p++) {
           assertEquals(p < count ? whole[kk * pixels + first + p] : 77, tile[kk * stride + p],
@@ -186,6 +193,53 @@ class Int8KernelsTest {
         }
       }
     }
+  }
+
+  @Test
+  void convOverWideRowsOfTheInputPlaneMatchesSevenLoops() {
+    Random rnd = new Random(13);
+    for (int trial = 0; trial < 300; trial++) {
+      ConvGeometry g = trial % 10 == 9 ? largeGeometry(rnd) : randomGeometry(rnd, true);
+      int cout = 1 + rnd.nextInt(trial % 10 == 9 ? 40 : 6);
+      int k = g.inChannels() * g.kH() * g.kW();
+      byte[] in = activations(rnd, g.inChannels() * g.inPlane(), trial % 4 == 0);
+      byte[] w = weights(rnd, cout * k, trial % 4 == 0);
+      int[] bias = ints(rnd, cout, 1000);
+      byte pad = (byte) (rnd.nextInt(256) - 128);
+      int[] expected = naiveConv(in, g, cout, w, bias, pad);
+      ConvInput input = new ConvInput(g);
+      byte[] plane = plane(input, in, pad);
+      int planeW = input.planeW();
+      int wide = (g.outH() - 1) * planeW + g.outW();
+      for (Int8Kernels kernels : new Int8Kernels[] {scalar, panama}) {
+        int stride = kernels.pixelStride(wide);
+        int[] acc = new int[stride * cout];
+        kernels.convGemm(plane, 0, input.taps, wide, kernels.packConvWeights(w, cout, k), bias, acc);
+        for (int oc = 0; oc < cout; oc++) {
+          for (int oy = 0; oy < g.outH(); oy++) {
+            for (int ox = 0; ox < g.outW(); ox++) {
+              assertEquals(expected[(oc * g.outH() + oy) * g.outW() + ox], acc[oc * stride + oy * planeW + ox],
+                  g + " cout=" + cout + " " + kernels.name() + " at " + oc + "," + oy + "," + ox);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The plane a convolution's taps read, the image or its {@link ConvInput} copy, followed by the
+   * {@link Int8Kernels#ROW_SLACK} that the copy, the kernels and im2col may use.
+   */
+  private static byte[] plane(ConvInput input, byte[] in, byte pad) {
+    byte[] image = Arrays.copyOf(in, in.length + Int8Kernels.ROW_SLACK);
+    if (!input.copied()) {
+      return image;
+    }
+    byte[] plane = new byte[input.bytes() + Int8Kernels.ROW_SLACK];
+    Arrays.fill(plane, (byte) 77); // what a previous image left: the copy must overwrite every byte
+    input.copy(image, 0, pad, plane);
+    return plane;
   }
 
   /** A convolution of ResNet's or LeNet's size: up to 16 channels, 3x3 or 5x5, 8 to 34 pixels a side. */

@@ -53,11 +53,12 @@ class Int8ModelTest {
 
   @Test
   void convolutionsOnTheirInputPlaneMatchTheNaiveEvaluator() {
-    // in channels, size, out channels, kernel, padding, dilation, stride: stride 1 runs on the
-    // (padded) plane where its wide rows waste little (32x32, 30x30 dilated, LeNet's 28x28), the
-    // rest takes im2col; split into 4 "cores" of tiles, and whole.
+    // in channels, size, out channels, kernel, padding, dilation, stride: wide rows of the (padded,
+    // phase-split) plane where they waste little (ResNet's and LeNet's shapes, dilated, strided), im2col
+    // for small outputs of wide planes (the last two); split into 4 "cores" of tiles, and whole.
     int[][] shapes = {{16, 32, 16, 3, 1, 1, 1}, {32, 16, 32, 3, 1, 1, 1}, {64, 8, 64, 3, 1, 1, 1},
-        {3, 13, 5, 3, 2, 2, 1}, {4, 30, 6, 3, 2, 2, 1}, {1, 28, 20, 5, 0, 1, 1}, {16, 32, 32, 3, 1, 1, 2}, {5, 9, 7, 1, 0, 1, 1}};
+        {3, 13, 5, 3, 2, 2, 1}, {4, 30, 6, 3, 2, 2, 1}, {1, 28, 20, 5, 0, 1, 1}, {16, 32, 32, 3, 1, 1, 2},
+        {5, 9, 7, 1, 0, 1, 1}, {8, 6, 8, 3, 1, 1, 2}, {4, 5, 6, 3, 0, 1, 1}};
     Random rnd = new Random(22);
     for (int[] sh : shapes) {
       int k = sh[3];
