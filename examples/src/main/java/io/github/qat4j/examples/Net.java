@@ -60,11 +60,6 @@ public sealed interface Net permits Net.Layers, Net.Graph {
     /** Exports this QAT network to the int8 format recording how its input is made from pixels, written to {@code file}. */
     Int8Model exportInt8(InputType input, InputPreprocessing preprocessing, Path file) throws IOException;
 
-    /** {@link #exportInt8(InputType, InputPreprocessing, Path)} that leaves the preprocessing not recorded. */
-    default Int8Model exportInt8(InputType input, Path file) throws IOException {
-        return exportInt8(input, InputPreprocessing.NOT_RECORDED, file);
-    }
-
     /** The int8 file's record of {@code normalization}. */
     static InputPreprocessing inputPreprocessing(Normalization normalization) {
         return normalization.mean().length == 0 ? InputPreprocessing.unitRange()

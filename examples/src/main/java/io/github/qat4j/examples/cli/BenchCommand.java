@@ -277,7 +277,7 @@ final class BenchCommand implements Callable<Integer> {
         qat.calibrate(ImageSetIterator.builder(calibration).batchSize(64).normalization(normalization).build(),
                 CALIBRATION_IMAGES / 64);
         Path int8File = output.resolve(model + ".q8");
-        Int8Model int8 = qat.exportInt8(model.dataset.inputType(), int8File);
+        Int8Model int8 = qat.exportInt8(model.dataset.inputType(), Net.inputPreprocessing(normalization), int8File);
         Path floatOnnx = output.resolve(model + "-float.onnx");
         Path qdqOnnx = output.resolve(model + "-qdq.onnx");
         floatNet.exportFloat(model.dataset.inputType(), floatOnnx);
