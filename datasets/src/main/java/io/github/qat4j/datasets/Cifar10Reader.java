@@ -15,8 +15,7 @@ import java.util.List;
  */
 final class Cifar10Reader {
 
-    private Cifar10Reader() {
-    }
+    private Cifar10Reader() {}
 
     /**
      * @param batches the batch files, read in this order into one set
@@ -50,8 +49,9 @@ final class Cifar10Reader {
         try (InputStream in = Files.newInputStream(file)) {
             long size = Files.size(file);
             if (size != expected) {
-                throw new DatasetException(file + ": " + (size < expected ? "truncated: " : "wrong size: ") + size
-                        + " bytes, expected " + expected + " (" + records + " records of " + CifarPng.RECORD + " bytes)");
+                throw new DatasetException(
+                        file + ": " + (size < expected ? "truncated: " : "wrong size: ") + size + " bytes, expected "
+                                + expected + " (" + records + " records of " + CifarPng.RECORD + " bytes)");
             }
             byte[] data = in.readNBytes((int) expected);
             if (data.length != expected || in.read() >= 0) {
@@ -72,16 +72,19 @@ final class Cifar10Reader {
             if (Files.size(meta) > 4096) {
                 throw new DatasetException(meta + ": " + Files.size(meta) + " bytes, too large for a class list");
             }
-            names = new String(Files.readAllBytes(meta), StandardCharsets.UTF_8).lines()
-                    .map(String::strip).filter(line -> !line.isEmpty()).toList();
+            names = new String(Files.readAllBytes(meta), StandardCharsets.UTF_8)
+                    .lines()
+                    .map(String::strip)
+                    .filter(line -> !line.isEmpty())
+                    .toList();
         } catch (NoSuchFileException e) {
             throw new DatasetException(meta + ": missing");
         } catch (IOException e) {
             throw new DatasetException(meta + ": cannot read: " + e, e);
         }
         if (names.size() != Cifar10.CLASS_NAMES.size()) {
-            throw new DatasetException(meta + ": " + names.size() + " class names, expected "
-                    + Cifar10.CLASS_NAMES.size());
+            throw new DatasetException(
+                    meta + ": " + names.size() + " class names, expected " + Cifar10.CLASS_NAMES.size());
         }
         return names;
     }

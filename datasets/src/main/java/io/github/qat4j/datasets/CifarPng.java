@@ -22,8 +22,7 @@ final class CifarPng {
     static final int PIXELS = Cifar10.HEIGHT * Cifar10.WIDTH;
     static final int RECORD = 1 + Cifar10.CHANNELS * PIXELS;
 
-    private CifarPng() {
-    }
+    private CifarPng() {}
 
     /**
      * @param labels one label per PNG row, each already checked to be 0..9

@@ -168,21 +168,30 @@ public final class DatasetInstaller {
     }
 
     private static List<String> nonBlankLines(Path file) throws IOException {
-        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines()
-                .map(String::strip).filter(line -> !line.isEmpty()).toList();
+        return new String(Files.readAllBytes(file), StandardCharsets.UTF_8)
+                .lines()
+                .map(String::strip)
+                .filter(line -> !line.isEmpty())
+                .toList();
     }
 
     private String failure(Path dir, List<String> tried, List<ExpectedFile> missing) {
-        StringBuilder message = new StringBuilder("Could not install ").append(spec.title())
-                .append(" into ").append(dir).append(". Tried, in order:");
+        StringBuilder message = new StringBuilder("Could not install ")
+                .append(spec.title())
+                .append(" into ")
+                .append(dir)
+                .append(". Tried, in order:");
         for (String attempt : tried) {
             message.append("\n  - ").append(attempt);
         }
-        message.append("\nTo install by hand, put these files into ").append(dir).append(":");
+        message.append("\nTo install by hand, put these files into ")
+                .append(dir)
+                .append(":");
         for (ExpectedFile file : missing) {
             message.append("\n  ").append(file.describe());
         }
-        message.append("\n(").append(spec.manualHint())
+        message.append("\n(")
+                .append(spec.manualHint())
                 .append("), or pass a directory holding them, raw or as .gz, to DatasetInstaller.sourceDir(...).");
         return message.toString();
     }

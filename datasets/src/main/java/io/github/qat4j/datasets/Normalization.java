@@ -32,8 +32,8 @@ public final class Normalization {
      */
     public static Normalization standardize(double[] mean, double[] std) {
         if (mean.length == 0 || mean.length != std.length) {
-            throw new IllegalArgumentException("need one mean and one std per channel, got "
-                    + mean.length + " and " + std.length);
+            throw new IllegalArgumentException(
+                    "need one mean and one std per channel, got " + mean.length + " and " + std.length);
         }
         for (double s : std) {
             if (!(s > 0)) {
@@ -67,8 +67,8 @@ public final class Normalization {
     /** One lookup table per channel, {@code table[c][pixel]}, for images with {@code channels} channels. */
     float[][] tables(int channels) {
         if (mean != null && mean.length != channels) {
-            throw new IllegalArgumentException("normalization has " + mean.length
-                    + " channel(s) but the images have " + channels);
+            throw new IllegalArgumentException(
+                    "normalization has " + mean.length + " channel(s) but the images have " + channels);
         }
         float[][] tables = new float[channels][256];
         for (int c = 0; c < channels; c++) {
@@ -81,6 +81,8 @@ public final class Normalization {
 
     @Override
     public String toString() {
-        return mean == null ? "unitRange" : "standardize(mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + ")";
+        return mean == null
+                ? "unitRange"
+                : "standardize(mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + ")";
     }
 }

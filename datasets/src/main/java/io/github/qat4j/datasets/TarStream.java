@@ -21,8 +21,7 @@ final class TarStream {
 
     private static final int BLOCK = 512;
 
-    private TarStream() {
-    }
+    private TarStream() {}
 
     static void readGzipped(InputStream gzipped, Visitor visitor) throws IOException {
         read(new GZIPInputStream(gzipped, 1 << 16), visitor);

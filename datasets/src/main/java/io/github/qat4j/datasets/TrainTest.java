@@ -6,5 +6,4 @@ package io.github.qat4j.datasets;
  * @param train the training images
  * @param test the test images
  */
-public record TrainTest(ImageSet train, ImageSet test) {
-}
+public record TrainTest(ImageSet train, ImageSet test) {}

@@ -28,8 +28,7 @@ final class VerifiedWriter {
         void writeTo(OutputStream out) throws IOException;
     }
 
-    private VerifiedWriter() {
-    }
+    private VerifiedWriter() {}
 
     static void copy(Path dir, ExpectedFile expected, InputStream in, String origin) throws IOException {
         write(dir, expected, in::transferTo, origin);
@@ -50,7 +49,8 @@ final class VerifiedWriter {
         try {
             MessageDigest digest = Sha256.newDigest();
             long size;
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel channel =
+                    FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 OutputStream out = new DigestOutputStream(
                         new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16), digest);
                 body.writeTo(out);
@@ -64,8 +64,11 @@ final class VerifiedWriter {
                         + " bytes with sha256 " + sha + ", expected " + expected.size()
                         + " bytes with sha256 " + expected.sha256());
             }
-            Files.move(temp, dir.resolve(expected.name()),
-                    StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(
+                    temp,
+                    dir.resolve(expected.name()),
+                    StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(temp);
         }

@@ -26,6 +26,7 @@ class Cifar10ReaderTest {
 
     @TempDir
     Path dir;
+
     private Path batch1;
     private Path batch2;
     private Path meta;
@@ -35,7 +36,8 @@ class Cifar10ReaderTest {
         batch1 = Fixtures.write(dir.resolve("data_batch_1.bin"), Fixtures.cifarBatch(LABELS_1, PIXELS_1));
         batch2 = Fixtures.write(dir.resolve("data_batch_2.bin"), Fixtures.cifarBatch(LABELS_2, PIXELS_2));
         // The published file ends with a blank line; blank lines are not class names.
-        meta = Fixtures.write(dir.resolve("batches.meta.txt"),
+        meta = Fixtures.write(
+                dir.resolve("batches.meta.txt"),
                 (String.join("\n", Cifar10.CLASS_NAMES) + "\n\n").getBytes(StandardCharsets.UTF_8));
     }
 
@@ -62,8 +64,10 @@ class Cifar10ReaderTest {
         byte[] good = Files.readAllBytes(batch2);
         // The first bytes, each record boundary and its neighbours, and a stride across the rest.
         int r = CifarPng.RECORD;
-        int[] lengths = IntStream.concat(IntStream.of(0, 1, 2, r - 1, r, r + 1, 2 * r, good.length - 1),
-                IntStream.iterate(3, length -> length < good.length, length -> length + 97)).toArray();
+        int[] lengths = IntStream.concat(
+                        IntStream.of(0, 1, 2, r - 1, r, r + 1, 2 * r, good.length - 1),
+                        IntStream.iterate(3, length -> length < good.length, length -> length + 97))
+                .toArray();
         for (int length : lengths) {
             Files.write(batch2, Arrays.copyOf(good, length));
             assertDatasetError(batch2, "truncated: " + length + " bytes, expected 9219", this::read);

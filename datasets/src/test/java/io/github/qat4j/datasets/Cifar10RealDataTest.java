@@ -69,7 +69,8 @@ class Cifar10RealDataTest {
     @Test
     void firstLabelsAreTheKnownOnes() {
         // A frog, a truck, a truck... and in the test set a cat, a ship, a ship.
-        assertArrayEquals(new byte[] {6, 9, 9, 4, 1}, Arrays.copyOf(cifar.train().labels(), 5));
+        assertArrayEquals(
+                new byte[] {6, 9, 9, 4, 1}, Arrays.copyOf(cifar.train().labels(), 5));
         assertArrayEquals(new byte[] {3, 8, 8, 0, 6}, Arrays.copyOf(cifar.test().labels(), 5));
     }
 }

@@ -49,7 +49,8 @@ class CifarPngTest {
     @Test
     void aPngOfAnotherShapeOrKindIsRejected() throws IOException {
         IOException rows = assertThrows(IOException.class, () -> convert(png(BufferedImage.TYPE_INT_RGB, 2), LABELS));
-        assertTrue(rows.getMessage().contains("test.png: 1024 x 2 pixels with 3 bands, expected 1024 x 3 RGB"),
+        assertTrue(
+                rows.getMessage().contains("test.png: 1024 x 2 pixels with 3 bands, expected 1024 x 3 RGB"),
                 rows.getMessage());
         assertThrows(IOException.class, () -> convert(png(BufferedImage.TYPE_BYTE_GRAY, 3), LABELS));
         assertThrows(IOException.class, () -> convert(png(BufferedImage.TYPE_INT_ARGB, 3), LABELS));
@@ -60,14 +61,15 @@ class CifarPngTest {
     @Test
     void labelListsAreParsedStrictly() throws IOException {
         assertArrayEquals(LABELS, parse(" [6, 9,0]\n", 3));
-        for (String bad : new String[] {"[6,9]", "[6,9,0,1]", "[6,10,0]", "[6,-1,0]", "[6,x,0]", "6,9,0", "", "[6,,0]"}) {
+        for (String bad :
+                new String[] {"[6,9]", "[6,9,0,1]", "[6,10,0]", "[6,-1,0]", "[6,x,0]", "6,9,0", "", "[6,,0]"}) {
             IOException e = assertThrows(IOException.class, () -> parse(bad, 3), bad);
             assertTrue(e.getMessage().startsWith("labels.json: "), e.getMessage());
         }
     }
 
     private static byte[] parse(String json, int count) throws IOException {
-        return CifarPng.parseLabels(new ByteArrayInputStream(json.getBytes(StandardCharsets.US_ASCII)), count,
-                "labels.json");
+        return CifarPng.parseLabels(
+                new ByteArrayInputStream(json.getBytes(StandardCharsets.US_ASCII)), count, "labels.json");
     }
 }

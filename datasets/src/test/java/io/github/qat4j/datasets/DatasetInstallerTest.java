@@ -29,12 +29,19 @@ class DatasetInstallerTest {
 
     @TempDir
     Path root;
+
     @TempDir
     Path elsewhere;
 
     private static DatasetSpec spec(List<Source> downloads, List<Source> packaged) {
-        return new DatasetSpec("toy", "Toy", List.of(FILE_A, FILE_B), Map.of("names.txt", List.of("x", "y")),
-                downloads, packaged, "the toy files");
+        return new DatasetSpec(
+                "toy",
+                "Toy",
+                List.of(FILE_A, FILE_B),
+                Map.of("names.txt", List.of("x", "y")),
+                downloads,
+                packaged,
+                "the toy files");
     }
 
     private Path cache() {
@@ -46,8 +53,10 @@ class DatasetInstallerTest {
         assertArrayEquals(B, Files.readAllBytes(cache().resolve("b.bin")));
         assertEquals("x\ny\n", Files.readString(cache().resolve("names.txt")));
         try (Stream<Path> files = Files.list(cache())) {
-            assertEquals(List.of("a.bin", "b.bin", "names.txt"),
-                    files.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary files left");
+            assertEquals(
+                    List.of("a.bin", "b.bin", "names.txt"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no temporary files left");
         }
     }
 
@@ -100,7 +109,9 @@ class DatasetInstallerTest {
     void verifiedCacheIsUsedWithoutAskingAnySource() throws IOException {
         Fixtures.write(cache().resolve("a.bin"), A);
         Fixtures.write(cache().resolve("b.bin"), B);
-        Path dir = new DatasetInstaller(spec(List.of(unused()), List.of(unused()))).dataRoot(root).install();
+        Path dir = new DatasetInstaller(spec(List.of(unused()), List.of(unused())))
+                .dataRoot(root)
+                .install();
         assertEquals(cache(), dir);
         assertInstalled();
     }
@@ -109,7 +120,10 @@ class DatasetInstallerTest {
     void filesComeFromTheSourceDirectoryRawOrGzipped() throws IOException {
         Fixtures.write(elsewhere.resolve("a.bin"), A);
         Fixtures.write(elsewhere.resolve("b.bin.gz"), Fixtures.gzip(B));
-        new DatasetInstaller(spec(List.of(unused()), List.of(unused()))).dataRoot(root).sourceDir(elsewhere).install();
+        new DatasetInstaller(spec(List.of(unused()), List.of(unused())))
+                .dataRoot(root)
+                .sourceDir(elsewhere)
+                .install();
         assertInstalled();
     }
 
@@ -121,7 +135,10 @@ class DatasetInstallerTest {
         Fixtures.write(cache().resolve("b.bin"), flipped);
         Fixtures.write(cache().resolve("names.txt"), "x\nwrong\n".getBytes());
         Fixtures.write(elsewhere.resolve("b.bin"), B);
-        new DatasetInstaller(spec(List.of(), List.of())).dataRoot(root).sourceDir(elsewhere).install();
+        new DatasetInstaller(spec(List.of(), List.of()))
+                .dataRoot(root)
+                .sourceDir(elsewhere)
+                .install();
         assertInstalled();
     }
 
@@ -129,8 +146,7 @@ class DatasetInstallerTest {
     void interruptedDownloadLeavesNoFileUnderTheFinalName() throws IOException {
         DatasetInstaller installer = new DatasetInstaller(spec(List.of(interrupted(1000)), List.of())).dataRoot(root);
         DatasetException e = assertThrows(DatasetException.class, installer::install);
-        assertTrue(e.getMessage().contains("flaky mirror: connection reset after 1000 bytes"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("flaky mirror: connection reset after 1000 bytes"), e.getMessage());
         try (Stream<Path> files = Files.list(cache())) {
             assertEquals(List.of(), files.toList(), "neither final nor temporary files");
         }
@@ -140,10 +156,14 @@ class DatasetInstallerTest {
     void wrongBytesFromASourceAreNotInstalled() throws IOException {
         Fixtures.write(elsewhere.resolve("a.bin"), A);
         Fixtures.write(elsewhere.resolve("b.bin"), A);
-        DatasetInstaller installer = new DatasetInstaller(spec(List.of(), List.of())).dataRoot(root).sourceDir(elsewhere);
+        DatasetInstaller installer =
+                new DatasetInstaller(spec(List.of(), List.of())).dataRoot(root).sourceDir(elsewhere);
         DatasetException e = assertThrows(DatasetException.class, installer::install);
-        assertTrue(e.getMessage().contains("b.bin from " + elsewhere.resolve("b.bin") + ": got 3000 bytes with sha256 "
-                + FILE_A.sha256() + ", expected 5000 bytes with sha256 " + FILE_B.sha256()), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .contains("b.bin from " + elsewhere.resolve("b.bin") + ": got 3000 bytes with sha256 "
+                                + FILE_A.sha256() + ", expected 5000 bytes with sha256 " + FILE_B.sha256()),
+                e.getMessage());
         assertTrue(Files.exists(cache().resolve("a.bin")), "the good file is kept for next time");
         assertFalse(Files.exists(cache().resolve("b.bin")));
     }
@@ -163,7 +183,10 @@ class DatasetInstallerTest {
                 VerifiedWriter.write(dir, FILE_B, B, "test");
             }
         };
-        new DatasetInstaller(spec(List.of(onlyB), List.of())).dataRoot(root).sourceDir(elsewhere).install();
+        new DatasetInstaller(spec(List.of(onlyB), List.of()))
+                .dataRoot(root)
+                .sourceDir(elsewhere)
+                .install();
         assertInstalled();
     }
 
@@ -183,10 +206,12 @@ class DatasetInstallerTest {
     void archiveLackingAFileSaysWhich() throws IOException {
         Path tarball = Fixtures.write(elsewhere.resolve("p.tgz"), Fixtures.tarGz(Map.of("package/data/a.bin", A)));
         Source archive = new ArchiveSource("test archive", work -> Files.newInputStream(tarball), "package/data/");
-        DatasetException e = assertThrows(DatasetException.class,
-                () -> new DatasetInstaller(spec(List.of(), List.of(archive))).dataRoot(root).install());
-        assertTrue(e.getMessage().contains("test archive: the archive lacks [package/data/b.bin]"),
-                e.getMessage());
+        DatasetException e = assertThrows(
+                DatasetException.class,
+                () -> new DatasetInstaller(spec(List.of(), List.of(archive)))
+                        .dataRoot(root)
+                        .install());
+        assertTrue(e.getMessage().contains("test archive: the archive lacks [package/data/b.bin]"), e.getMessage());
     }
 
     @Test
@@ -194,11 +219,15 @@ class DatasetInstallerTest {
         Fixtures.write(cache().resolve("a.bin"), A);
         Fixtures.write(cache().resolve("b.bin"), A);
         Source refusedMirror = new MirrorSource(List.of(URI.create("http://127.0.0.1:9/")));
-        Source noNpm = new ArchiveSource("npm pack toy@1.0", work -> {
-            throw new IOException("npm is not on the PATH");
-        }, "package/");
+        Source noNpm = new ArchiveSource(
+                "npm pack toy@1.0",
+                work -> {
+                    throw new IOException("npm is not on the PATH");
+                },
+                "package/");
         DatasetInstaller installer = new DatasetInstaller(spec(List.of(refusedMirror), List.of(noNpm)))
-                .dataRoot(root).sourceDir(elsewhere.resolve("nowhere"));
+                .dataRoot(root)
+                .sourceDir(elsewhere.resolve("nowhere"));
         long start = System.nanoTime();
         DatasetException e = assertThrows(DatasetException.class, installer::install);
         assertTrue(System.nanoTime() - start < 10_000_000_000L, "an offline machine must fail fast");
@@ -209,7 +238,8 @@ class DatasetInstallerTest {
                 "  - source directory " + elsewhere.resolve("nowhere") + ": no such directory",
                 "  - download from [http://127.0.0.1:9/]: http://127.0.0.1:9/: java.net.ConnectException",
                 "  - npm pack toy@1.0: npm is not on the PATH",
-                "To install by hand, put these files into " + cache() + ":\n  b.bin (5000 bytes, sha256 " + FILE_B.sha256() + ")",
+                "To install by hand, put these files into " + cache() + ":\n  b.bin (5000 bytes, sha256 "
+                        + FILE_B.sha256() + ")",
                 "(the toy files), or pass a directory holding them, raw or as .gz, to DatasetInstaller.sourceDir(...).")) {
             assertTrue(message.contains(expected), () -> "missing '" + expected + "' in:\n" + message);
         }
@@ -222,23 +252,36 @@ class DatasetInstallerTest {
         byte[] flipped = B.clone();
         flipped[0] ^= 1;
         Fixtures.write(cache().resolve("b.bin"), flipped);
-        DatasetException e = assertThrows(DatasetException.class,
-                () -> new DatasetInstaller(spec(List.of(), List.of())).dataRoot(root).install());
-        assertTrue(e.getMessage().contains("cache directory " + cache() + ": b.bin sha256 mismatch: "
-                + Sha256.of(flipped) + ", expected " + FILE_B.sha256()), e.getMessage());
+        DatasetException e = assertThrows(
+                DatasetException.class,
+                () -> new DatasetInstaller(spec(List.of(), List.of()))
+                        .dataRoot(root)
+                        .install());
+        assertTrue(
+                e.getMessage()
+                        .contains("cache directory " + cache() + ": b.bin sha256 mismatch: " + Sha256.of(flipped)
+                                + ", expected " + FILE_B.sha256()),
+                e.getMessage());
     }
 
     @Test
     void downloadsCanBeSwitchedOff() {
-        DatasetInstaller installer = new DatasetInstaller(spec(List.of(unused()), List.of())).dataRoot(root).download(false);
+        DatasetInstaller installer = new DatasetInstaller(spec(List.of(unused()), List.of()))
+                .dataRoot(root)
+                .download(false);
         DatasetException e = assertThrows(DatasetException.class, installer::install);
         assertFalse(e.getMessage().contains("unused"), e.getMessage());
     }
 
     @Test
     void theCacheDirectoryIsNamedAfterTheDataSetUnderTheRoot() {
-        assertEquals(root.resolve("mnist"), DatasetInstaller.mnist().dataRoot(root).directory());
-        assertEquals(root.resolve("cifar10"), DatasetInstaller.cifar10().dataRoot(root).directory());
-        assertEquals(DatasetInstaller.defaultDataRoot().resolve("mnist"), DatasetInstaller.mnist().directory());
+        assertEquals(
+                root.resolve("mnist"), DatasetInstaller.mnist().dataRoot(root).directory());
+        assertEquals(
+                root.resolve("cifar10"),
+                DatasetInstaller.cifar10().dataRoot(root).directory());
+        assertEquals(
+                DatasetInstaller.defaultDataRoot().resolve("mnist"),
+                DatasetInstaller.mnist().directory());
     }
 }

@@ -18,8 +18,7 @@ import org.junit.jupiter.api.function.Executable;
 /** Small files in the real formats, generated in the tests. */
 final class Fixtures {
 
-    private Fixtures() {
-    }
+    private Fixtures() {}
 
     static byte[] random(int n, long seed) {
         byte[] bytes = new byte[n];
@@ -30,13 +29,21 @@ final class Fixtures {
     /** An IDX images file: magic 0x803, count, rows, cols, then the pixels. */
     static byte[] idxImages(int count, int rows, int cols, byte[] pixels) {
         return ByteBuffer.allocate(16 + pixels.length)
-                .putInt(IdxReader.IMAGES_MAGIC).putInt(count).putInt(rows).putInt(cols).put(pixels).array();
+                .putInt(IdxReader.IMAGES_MAGIC)
+                .putInt(count)
+                .putInt(rows)
+                .putInt(cols)
+                .put(pixels)
+                .array();
     }
 
     /** An IDX labels file: magic 0x801, count, then the labels. */
     static byte[] idxLabels(byte[] labels) {
         return ByteBuffer.allocate(8 + labels.length)
-                .putInt(IdxReader.LABELS_MAGIC).putInt(labels.length).put(labels).array();
+                .putInt(IdxReader.LABELS_MAGIC)
+                .putInt(labels.length)
+                .put(labels)
+                .array();
     }
 
     /** A CIFAR binary batch: per record the label then 3072 pixel bytes. */
@@ -102,7 +109,9 @@ final class Fixtures {
     /** Asserts that {@code action} throws a DatasetException whose message names {@code file} and says {@code what}. */
     static DatasetException assertDatasetError(Path file, String what, Executable action) {
         DatasetException e = assertThrows(DatasetException.class, action);
-        assertTrue(e.getMessage().contains(file.toString()), () -> "message does not name " + file + ": " + e.getMessage());
+        assertTrue(
+                e.getMessage().contains(file.toString()),
+                () -> "message does not name " + file + ": " + e.getMessage());
         assertTrue(e.getMessage().contains(what), () -> "message does not say '" + what + "': " + e.getMessage());
         return e;
     }

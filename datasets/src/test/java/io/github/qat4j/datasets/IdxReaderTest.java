@@ -22,6 +22,7 @@ class IdxReaderTest {
 
     @TempDir
     Path dir;
+
     private Path images;
     private Path labels;
 
@@ -92,8 +93,8 @@ class IdxReaderTest {
 
     @Test
     void countDifferentFromTheExpectedOneIsRejected() {
-        assertDatasetError(images, "expected 4",
-                () -> IdxReader.readMnist(images, labels, COUNT + 1, Mnist.CLASS_NAMES));
+        assertDatasetError(
+                images, "expected 4", () -> IdxReader.readMnist(images, labels, COUNT + 1, Mnist.CLASS_NAMES));
     }
 
     @Test

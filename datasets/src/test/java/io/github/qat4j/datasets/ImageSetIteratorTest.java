@@ -88,8 +88,12 @@ class ImageSetIteratorTest {
         ImageSet set = images();
         double[] mean = {0.1, 0.2, 0.3};
         double[] std = {0.5, 0.25, 0.125};
-        DataSet batch = set.iterator().batchSize(N).flatten(true)
-                .normalization(Normalization.standardize(mean, std)).build().next();
+        DataSet batch = set.iterator()
+                .batchSize(N)
+                .flatten(true)
+                .normalization(Normalization.standardize(mean, std))
+                .build()
+                .next();
         float[] features = batch.getFeatures().reshape(N * C * H * W).toFloatVector();
         for (int i = 0; i < features.length; i++) {
             int channel = (i / (H * W)) % C;
@@ -98,8 +102,10 @@ class ImageSetIteratorTest {
         }
         DataSet unit = set.iterator().batchSize(2).build().next();
         // Image 1, channel 2, row 3, column 4.
-        assertEquals((set.pixels()[C * H * W + 2 * H * W + 3 * W + 4] & 0xff) / 255f,
-                unit.getFeatures().getFloat(1, 2, 3, 4), 1e-7f);
+        assertEquals(
+                (set.pixels()[C * H * W + 2 * H * W + 3 * W + 4] & 0xff) / 255f,
+                unit.getFeatures().getFloat(1, 2, 3, 4),
+                1e-7f);
     }
 
     @Test
@@ -151,14 +157,26 @@ class ImageSetIteratorTest {
     void cropAndFlipKeepsShapeAndLabelAndIsRepeatablePerSeed() {
         ImageSet set = images();
         ImageSetIterator plain = set.iterator().batchSize(N).shuffle(1).build();
-        ImageSetIterator augmented = set.iterator().batchSize(N).shuffle(1).randomCropFlip(2, 99).build();
+        ImageSetIterator augmented =
+                set.iterator().batchSize(N).shuffle(1).randomCropFlip(2, 99).build();
         DataSet a = augmented.next();
-        assertArrayEquals(plain.next().getLabels().toFloatMatrix(), a.getLabels().toFloatMatrix());
+        assertArrayEquals(
+                plain.next().getLabels().toFloatMatrix(), a.getLabels().toFloatMatrix());
         assertArrayEquals(new long[] {N, C, H, W}, a.getFeatures().shape());
 
-        DataSet same = set.iterator().batchSize(N).shuffle(1).randomCropFlip(2, 99).build().next();
+        DataSet same = set.iterator()
+                .batchSize(N)
+                .shuffle(1)
+                .randomCropFlip(2, 99)
+                .build()
+                .next();
         assertEquals(a.getFeatures(), same.getFeatures());
-        DataSet other = set.iterator().batchSize(N).shuffle(1).randomCropFlip(2, 100).build().next();
+        DataSet other = set.iterator()
+                .batchSize(N)
+                .shuffle(1)
+                .randomCropFlip(2, 100)
+                .build()
+                .next();
         assertNotEquals(a.getFeatures(), other.getFeatures());
         augmented.reset();
         assertNotEquals(a.getFeatures(), augmented.next().getFeatures(), "new draws each epoch");
@@ -176,7 +194,8 @@ class ImageSetIteratorTest {
 
     private static void assertEveryImageIsACrop(ImageSetIterator.Builder iterator, boolean mirrored) {
         ImageSet set = images();
-        float[] features = iterator.build().next().getFeatures().reshape(N * C * H * W).toFloatVector();
+        float[] features =
+                iterator.build().next().getFeatures().reshape(N * C * H * W).toFloatVector();
         int size = C * H * W;
         for (int i = 0; i < N; i++) {
             byte[] out = new byte[size];

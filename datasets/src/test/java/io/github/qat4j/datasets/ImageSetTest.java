@@ -34,13 +34,15 @@ class ImageSetTest {
     @Test
     void inconsistentArraysAreRejected() {
         assertThrows(IllegalArgumentException.class, () -> new ImageSet(new byte[7], new byte[2], 2, 1, 2, THREE));
-        assertThrows(IllegalArgumentException.class, () -> new ImageSet(new byte[8], new byte[] {0, 3}, 2, 1, 2, THREE));
+        assertThrows(
+                IllegalArgumentException.class, () -> new ImageSet(new byte[8], new byte[] {0, 3}, 2, 1, 2, THREE));
         assertThrows(IllegalArgumentException.class, () -> new ImageSet(new byte[0], new byte[0], 0, 1, 2, THREE));
     }
 
     @Test
     void unitRangeDividesBy255() {
-        assertArrayEquals(new float[] {0f, 0.2f, 0.4f, 1f, 1f, 1f, 0f, 0f}, tiny().toFloat(0, 2, Normalization.unitRange()));
+        assertArrayEquals(
+                new float[] {0f, 0.2f, 0.4f, 1f, 1f, 1f, 0f, 0f}, tiny().toFloat(0, 2, Normalization.unitRange()));
         assertArrayEquals(new float[] {1f, 1f, 0f, 0f}, tiny().toFloat(1, 1, Normalization.unitRange()));
     }
 
@@ -51,9 +53,11 @@ class ImageSetTest {
         float[] expected = {-2f, -1.2f, 0.3f, 1.5f, 2f, 2f, -0.5f, -0.5f};
         assertArrayEquals(expected, tiny().toFloat(0, 2, n), 1e-6f);
         assertEquals(-1.2f, n.apply(0, 51), 1e-6f);
-        assertThrows(IllegalArgumentException.class, () -> tiny().toFloat(0, 1,
-                Normalization.standardize(new double[] {0.5}, new double[] {0.25})));
-        assertThrows(IllegalArgumentException.class, () -> Normalization.standardize(new double[] {0.5}, new double[] {0}));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> tiny().toFloat(0, 1, Normalization.standardize(new double[] {0.5}, new double[] {0.25})));
+        assertThrows(
+                IllegalArgumentException.class, () -> Normalization.standardize(new double[] {0.5}, new double[] {0}));
     }
 
     @Test

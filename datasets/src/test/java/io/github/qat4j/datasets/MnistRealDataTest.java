@@ -36,9 +36,11 @@ class MnistRealDataTest {
     @Test
     void classCountsAreTheKnownOnes() {
         // Counted independently from the raw label files (a byte histogram after the 8-byte header).
-        assertArrayEquals(new int[] {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949},
+        assertArrayEquals(
+                new int[] {5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949},
                 mnist.train().classCounts());
-        assertArrayEquals(new int[] {980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009},
+        assertArrayEquals(
+                new int[] {980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009},
                 mnist.test().classCounts());
     }
 
@@ -51,7 +53,8 @@ class MnistRealDataTest {
 
     @Test
     void iteratorMeanOverTheTrainSetMatches() {
-        ImageSetIterator iterator = mnist.train().iterator().batchSize(10_000).flatten(true).build();
+        ImageSetIterator iterator =
+                mnist.train().iterator().batchSize(10_000).flatten(true).build();
         double sum = 0;
         long count = 0;
         while (iterator.hasNext()) {
@@ -65,7 +68,11 @@ class MnistRealDataTest {
 
     @Test
     void firstLabelsAreTheKnownOnes() {
-        assertArrayEquals(new byte[] {5, 0, 4, 1, 9, 2, 1, 3, 1, 4}, Arrays.copyOf(mnist.train().labels(), 10));
-        assertArrayEquals(new byte[] {7, 2, 1, 0, 4, 1, 4, 9, 5, 9}, Arrays.copyOf(mnist.test().labels(), 10));
+        assertArrayEquals(
+                new byte[] {5, 0, 4, 1, 9, 2, 1, 3, 1, 4},
+                Arrays.copyOf(mnist.train().labels(), 10));
+        assertArrayEquals(
+                new byte[] {7, 2, 1, 0, 4, 1, 4, 9, 5, 9},
+                Arrays.copyOf(mnist.test().labels(), 10));
     }
 }

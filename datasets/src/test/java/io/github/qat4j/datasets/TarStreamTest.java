@@ -21,7 +21,8 @@ class TarStreamTest {
         entries.put("package/block", Fixtures.random(512, 1));
         entries.put("package/odd", Fixtures.random(1300, 2));
         Map<String, byte[]> read = new LinkedHashMap<>();
-        TarStream.readGzipped(new ByteArrayInputStream(Fixtures.tarGz(entries)),
+        TarStream.readGzipped(
+                new ByteArrayInputStream(Fixtures.tarGz(entries)),
                 (path, size, content) -> read.put(path, content.readAllBytes()));
         assertEquals(entries.keySet(), read.keySet());
         for (String path : entries.keySet()) {
@@ -35,28 +36,32 @@ class TarStreamTest {
         entries.put("first", Fixtures.random(2000, 1));
         entries.put("second", "two".getBytes());
         Map<String, byte[]> read = new LinkedHashMap<>();
-        TarStream.readGzipped(new ByteArrayInputStream(Fixtures.tarGz(entries)),
+        TarStream.readGzipped(
+                new ByteArrayInputStream(Fixtures.tarGz(entries)),
                 (path, size, content) -> read.put(path, content.readNBytes(3)));
         assertArrayEquals("two".getBytes(), read.get("second"));
     }
 
     @Test
     void truncatedArchivesFailWithAnIoExceptionWherever() throws IOException {
-        byte[] tar = new GZIPInputStream(new ByteArrayInputStream(
-                Fixtures.tarGz(Map.of("x", Fixtures.random(700, 3))))).readAllBytes();
+        byte[] tar = new GZIPInputStream(new ByteArrayInputStream(Fixtures.tarGz(Map.of("x", Fixtures.random(700, 3)))))
+                .readAllBytes();
         // Inside the header, inside the data, inside the padding.
         for (int length : new int[] {1, 300, 512, 600, 1100}) {
             byte[] cut = Arrays.copyOf(tar, length);
-            assertThrows(IOException.class, () -> TarStream.read(new ByteArrayInputStream(cut),
-                    (path, size, content) -> content.readAllBytes()), "cut at " + length);
+            assertThrows(
+                    IOException.class,
+                    () -> TarStream.read(
+                            new ByteArrayInputStream(cut), (path, size, content) -> content.readAllBytes()),
+                    "cut at " + length);
         }
     }
 
     @Test
     void aCorruptSizeFieldIsAnIoException() throws IOException {
-        byte[] tar = new GZIPInputStream(new ByteArrayInputStream(
-                Fixtures.tarGz(Map.of("x", new byte[10])))).readAllBytes();
+        byte[] tar =
+                new GZIPInputStream(new ByteArrayInputStream(Fixtures.tarGz(Map.of("x", new byte[10])))).readAllBytes();
         tar[124] = 'z';
-        assertThrows(IOException.class, () -> TarStream.read(new ByteArrayInputStream(tar), (p, s, c) -> { }));
+        assertThrows(IOException.class, () -> TarStream.read(new ByteArrayInputStream(tar), (p, s, c) -> {}));
     }
 }

@@ -3,6 +3,12 @@ package io.github.qat4j.examples;
 import io.github.qat4j.layers.analysis.BitAllocation;
 import io.github.qat4j.layers.analysis.QuantizationReport;
 import io.github.qat4j.layers.analysis.Sensitivity;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -15,30 +21,31 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.internal.chartpart.Chart;
 import org.knowm.xchart.style.Styler;
 
-import java.awt.Color;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.ToDoubleFunction;
-
 /** The report's plots, drawn with XChart and saved as PNG. */
 final class Charts {
     private static final int WIDTH = 640;
     private static final int HEIGHT = 400;
 
-    private Charts() {
-    }
+    private Charts() {}
 
     static void save(Chart<?, ?> chart, Path file) throws IOException {
         BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
     /** One line per stage over its epochs; stages without a finite value are left out. */
-    static XYChart perEpoch(String title, String yTitle, List<String> names, List<List<EpochStats>> stages,
-                            ToDoubleFunction<EpochStats> value) {
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-                .xAxisTitle("epoch").yAxisTitle(yTitle).build();
+    static XYChart perEpoch(
+            String title,
+            String yTitle,
+            List<String> names,
+            List<List<EpochStats>> stages,
+            ToDoubleFunction<EpochStats> value) {
+        XYChart chart = new XYChartBuilder()
+                .width(WIDTH)
+                .height(HEIGHT)
+                .title(title)
+                .xAxisTitle("epoch")
+                .yAxisTitle(yTitle)
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
         chart.getStyler().setXAxisDecimalPattern("0");
         chart.getStyler().setYAxisDecimalPattern("0.###");
@@ -67,8 +74,13 @@ final class Charts {
             names.add(e.layer() + " (" + (e.tensor().startsWith("w") ? "W" : "A") + e.bits() + ")");
             values.add(Double.isFinite(e.sqnrDb()) ? e.sqnrDb() : 0);
         }
-        CategoryChart chart = new CategoryChartBuilder().width(Math.max(WIDTH, 28 * names.size())).height(HEIGHT)
-                .title("SQNR per layer output (float vs fake-quantized)").xAxisTitle("layer").yAxisTitle("dB").build();
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(Math.max(WIDTH, 28 * names.size()))
+                .height(HEIGHT)
+                .title("SQNR per layer output (float vs fake-quantized)")
+                .xAxisTitle("layer")
+                .yAxisTitle("dB")
+                .build();
         chart.getStyler().setLegendVisible(false);
         chart.getStyler().setXAxisLabelRotation(60);
         chart.addSeries("SQNR", names, values);
@@ -80,16 +92,22 @@ final class Charts {
      * width (every other layer as configured): one bar per width.
      */
     static CategoryChart sensitivity(Sensitivity s) {
-        List<String> layers = s.layers().stream().map(Sensitivity.LayerSensitivity::layer).toList();
-        CategoryChart chart = new CategoryChartBuilder().width(WIDTH).height(HEIGHT)
-                .title("Sensitivity per layer (one layer at a time at each weight width)").xAxisTitle("layer")
-                .yAxisTitle("loss increase").build();
+        List<String> layers =
+                s.layers().stream().map(Sensitivity.LayerSensitivity::layer).toList();
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(WIDTH)
+                .height(HEIGHT)
+                .title("Sensitivity per layer (one layer at a time at each weight width)")
+                .xAxisTitle("layer")
+                .yAxisTitle("loss increase")
+                .build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setYAxisDecimalPattern("0.###");
         for (int w = 0; w < s.layers().get(0).points().size(); w++) {
             int index = w;
             List<Double> increase = s.layers().stream()
-                    .map(l -> l.points().get(index).loss() - s.loss()).toList();
+                    .map(l -> l.points().get(index).loss() - s.loss())
+                    .toList();
             chart.addSeries("W" + s.layers().get(0).points().get(w).bits(), layers, increase);
         }
         return chart;
@@ -103,8 +121,8 @@ final class Charts {
      * or below zero (noise in small increases) has no place on it and is left out.
      */
     static XYChart frontierLoss(MixedPrecision m) {
-        XYChart chart = sizeChart("Predicted and measured loss by model size (no fine-tuning)", "loss",
-                Styler.LegendPosition.InsideNE);
+        XYChart chart = sizeChart(
+                "Predicted and measured loss by model size (no fine-tuning)", "loss", Styler.LegendPosition.InsideNE);
         chart.getStyler().setYAxisLogarithmic(true);
         List<Double> x = new ArrayList<>();
         List<Double> y = new ArrayList<>();
@@ -129,7 +147,9 @@ final class Charts {
         XYChart chart = sizeChart("Accuracy by model size", "accuracy", Styler.LegendPosition.InsideSE);
         measured(chart, m, Sensitivity.Measurement::accuracy);
         if (int8.exported()) {
-            scatter(chart, "chosen, fine-tuned: int8 model, test images",
+            scatter(
+                    chart,
+                    "chosen, fine-tuned: int8 model, test images",
                     List.of((double) int8.evaluation().modelBytes()),
                     List.of(int8.evaluation().predictions().accuracy()));
         }
@@ -138,8 +158,13 @@ final class Charts {
 
     /** @param legend a corner the points leave empty: loss falls and accuracy rises with the bytes */
     private static XYChart sizeChart(String title, String yTitle, Styler.LegendPosition legend) {
-        XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title)
-                .xAxisTitle("int8 model bytes").yAxisTitle(yTitle).build();
+        XYChart chart = new XYChartBuilder()
+                .width(WIDTH)
+                .height(HEIGHT)
+                .title(title)
+                .xAxisTitle("int8 model bytes")
+                .yAxisTitle(yTitle)
+                .build();
         chart.getStyler().setLegendPosition(legend);
         chart.getStyler().setXAxisDecimalPattern("#,##0");
         chart.getStyler().setYAxisDecimalPattern("0.####");
@@ -154,9 +179,20 @@ final class Charts {
             x.add((double) m.modelBytes(c.allocation()));
             y.add(value.applyAsDouble(c.measurement()));
         }
-        scatter(chart, "every layer at one width (" + String.join(", ", m.uniform().stream()
-                .map(MixedPrecision.Measured::name).toList()) + "), measured", x, y);
-        scatter(chart, "chosen widths, measured", List.of((double) m.predictedModelBytes()),
+        scatter(
+                chart,
+                "every layer at one width ("
+                        + String.join(
+                                ", ",
+                                m.uniform().stream()
+                                        .map(MixedPrecision.Measured::name)
+                                        .toList()) + "), measured",
+                x,
+                y);
+        scatter(
+                chart,
+                "chosen widths, measured",
+                List.of((double) m.predictedModelBytes()),
                 List.of(value.applyAsDouble(m.chosen().measurement())));
     }
 
@@ -172,9 +208,13 @@ final class Charts {
         }
         int bins = Math.max(1, Math.min(20, scales.length / 2));
         Histogram histogram = new Histogram(data, bins);
-        CategoryChart chart = new CategoryChartBuilder().width(WIDTH / 2).height(HEIGHT * 3 / 4)
+        CategoryChart chart = new CategoryChartBuilder()
+                .width(WIDTH / 2)
+                .height(HEIGHT * 3 / 4)
                 .title(layer + ": " + scales.length + " weight scale" + (scales.length == 1 ? "" : "s"))
-                .xAxisTitle("scale").yAxisTitle("channels").build();
+                .xAxisTitle("scale")
+                .yAxisTitle("channels")
+                .build();
         chart.getStyler().setLegendVisible(false);
         chart.getStyler().setXAxisDecimalPattern("0.0E0");
         chart.getStyler().setXAxisLabelRotation(60);
@@ -196,8 +236,13 @@ final class Charts {
         }
         List<String> reversed = new ArrayList<>(classNames);
         java.util.Collections.reverse(reversed);
-        HeatMapChart chart = new HeatMapChartBuilder().width(WIDTH).height(WIDTH).title(title)
-                .xAxisTitle("predicted").yAxisTitle("true").build();
+        HeatMapChart chart = new HeatMapChartBuilder()
+                .width(WIDTH)
+                .height(WIDTH)
+                .title(title)
+                .xAxisTitle("predicted")
+                .yAxisTitle("true")
+                .build();
         chart.getStyler().setShowValue(true);
         chart.getStyler().setPiecewise(false);
         chart.getStyler().setLegendVisible(false);

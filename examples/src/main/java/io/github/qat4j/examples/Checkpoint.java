@@ -1,7 +1,5 @@
 package io.github.qat4j.examples;
 
-import org.deeplearning4j.util.ModelSerializer;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +7,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.deeplearning4j.util.ModelSerializer;
 
 /**
  * A training stage's checkpoint: the network with its updater state plus, inside the same zip, the

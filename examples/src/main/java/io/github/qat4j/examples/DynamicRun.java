@@ -3,15 +3,14 @@ package io.github.qat4j.examples;
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.layers.export.DynamicExporter;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.nd4j.shade.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
 /**
  * {@code qat quantize --dynamic}: the float network exported with dynamic quantization
@@ -20,19 +19,20 @@ import java.util.Locale;
  * Writes {@code model.q8} and {@code results.json} ({@code quantization: "dynamic"}).
  */
 public final class DynamicRun {
-    private DynamicRun() {
-    }
+    private DynamicRun() {}
 
-    public static int run(Net net, String modelName, ImageSet test, Normalization normalization, Path out) throws IOException {
+    public static int run(Net net, String modelName, ImageSet test, Normalization normalization, Path out)
+            throws IOException {
         if (!(net instanceof Net.Layers layers)) {
-            throw new IllegalArgumentException("--dynamic takes a MultiLayerNetwork of dense layers; "
-                    + modelName + " is a ComputationGraph");
+            throw new IllegalArgumentException(
+                    "--dynamic takes a MultiLayerNetwork of dense layers; " + modelName + " is a ComputationGraph");
         }
         Files.createDirectories(out);
         Path modelFile = out.resolve("model.q8");
         Path tmp = out.resolve("model.q8.tmp");
         DynamicExporter.export(layers.model(), InputType.convolutional(test.height(), test.width(), test.channels()))
-                .withInputPreprocessing(Net.inputPreprocessing(normalization)).save(tmp);
+                .withInputPreprocessing(Net.inputPreprocessing(normalization))
+                .save(tmp);
         Files.move(tmp, modelFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         Evaluator evaluator = new Evaluator(test, normalization);
         Predictions floatPredictions = evaluator.predict(net, "float test");
@@ -61,12 +61,26 @@ public final class DynamicRun {
 
         System.out.printf(Locale.ROOT, "%n%s dynamic W8A8 (no calibration), %d test images%n", modelName, test.size());
         System.out.printf(Locale.ROOT, "%-6s %9s %14s %12s%n", "", "accuracy", "size", "latency b=1");
-        System.out.printf(Locale.ROOT, "%-6s %9s %14s %12s%n", "float", Report.percent(floatPredictions.accuracy()),
-                Report.bytes(floatBytes), Report.millis(floatLatency));
-        System.out.printf(Locale.ROOT, "%-6s %9s %14s %12s%n", "int8", Report.percent(int8.predictions().accuracy()),
-                Report.bytes(int8.modelBytes()), Report.millis(int8.latencyMillisBatch1()));
-        System.out.printf(Locale.ROOT, "int8 agrees with float on %s of the test images; %s, %s%n",
-                Report.percent(int8.predictions().agreementWith(floatPredictions)), modelFile, out.resolve("results.json"));
+        System.out.printf(
+                Locale.ROOT,
+                "%-6s %9s %14s %12s%n",
+                "float",
+                Report.percent(floatPredictions.accuracy()),
+                Report.bytes(floatBytes),
+                Report.millis(floatLatency));
+        System.out.printf(
+                Locale.ROOT,
+                "%-6s %9s %14s %12s%n",
+                "int8",
+                Report.percent(int8.predictions().accuracy()),
+                Report.bytes(int8.modelBytes()),
+                Report.millis(int8.latencyMillisBatch1()));
+        System.out.printf(
+                Locale.ROOT,
+                "int8 agrees with float on %s of the test images; %s, %s%n",
+                Report.percent(int8.predictions().agreementWith(floatPredictions)),
+                modelFile,
+                out.resolve("results.json"));
         return 0;
     }
 }

@@ -12,5 +12,4 @@ import java.io.Serializable;
  * @param seconds wall time of the epoch's training (evaluation excluded)
  */
 record EpochStats(int epoch, double trainLoss, double trainAccuracy, double testAccuracy, double seconds)
-        implements Serializable {
-}
+        implements Serializable {}

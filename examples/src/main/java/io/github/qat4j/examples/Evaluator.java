@@ -3,6 +3,9 @@ package io.github.qat4j.examples;
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Normalization;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -11,10 +14,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Arrays;
-import java.util.IdentityHashMap;
-import java.util.Map;
 
 /** Classifies the test set with a network, and times single-image inference. */
 final class Evaluator {
@@ -46,7 +45,10 @@ final class Evaluator {
         if (cached != null && cached.getKey() == net.iterationCount()) {
             return cached.getValue();
         }
-        DataSetIterator data = ImageSetIterator.builder(test).batchSize(BATCH).normalization(normalization).build();
+        DataSetIterator data = ImageSetIterator.builder(test)
+                .batchSize(BATCH)
+                .normalization(normalization)
+                .build();
         int[] predicted = new int[test.size()];
         int at = 0;
         try (ProgressBar bar = bar(task)) {
@@ -70,14 +72,20 @@ final class Evaluator {
     }
 
     ProgressBar bar(String task) {
-        return new ProgressBarBuilder().setTaskName(task).setInitialMax(test.size()).setUnit(" images", 1)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).setMaxRenderedLength(120).build();
+        return new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(test.size())
+                .setUnit(" images", 1)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(500)
+                .setMaxRenderedLength(120)
+                .build();
     }
 
     /** Median milliseconds of one single-image forward pass, after a warm-up. */
     double latencyMillisBatch1(Net net) {
-        INDArray one = Nd4j.create(test.toFloat(0, 1, normalization),
-                new long[] {1, test.channels(), test.height(), test.width()});
+        INDArray one = Nd4j.create(
+                test.toFloat(0, 1, normalization), new long[] {1, test.channels(), test.height(), test.width()});
         return Latency.medianMillis(() -> net.output(one));
     }
 }

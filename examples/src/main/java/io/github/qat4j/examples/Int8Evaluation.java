@@ -3,12 +3,11 @@ package io.github.qat4j.examples;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.Normalization;
-import me.tongfei.progressbar.ProgressBar;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import me.tongfei.progressbar.ProgressBar;
 
 /**
  * An exported int8 model measured with the runtime alone (no DL4J): its predictions on the test
@@ -31,13 +30,14 @@ public record Int8Evaluation(Predictions predictions, long modelBytes, double la
             throws IOException {
         int expected = Arrays.stream(model.inputShape()).reduce(1, (a, b) -> a * b);
         if (expected != test.imageSize()) {
-            throw new IllegalArgumentException(modelFile + " takes inputs of shape " + Arrays.toString(model.inputShape())
-                    + " but the images are " + test.channels() + "x" + test.height() + "x" + test.width());
+            throw new IllegalArgumentException(
+                    modelFile + " takes inputs of shape " + Arrays.toString(model.inputShape()) + " but the images are "
+                            + test.channels() + "x" + test.height() + "x" + test.width());
         }
         int classes = model.outputShape()[model.outputShape().length - 1];
         if (classes != test.numClasses()) {
-            throw new IllegalArgumentException(modelFile + " has " + classes + " outputs but the data set has "
-                    + test.numClasses() + " classes");
+            throw new IllegalArgumentException(
+                    modelFile + " has " + classes + " outputs but the data set has " + test.numClasses() + " classes");
         }
         int[] predicted = new int[test.size()];
         Evaluator progress = new Evaluator(test, normalization);
@@ -53,8 +53,8 @@ public record Int8Evaluation(Predictions predictions, long modelBytes, double la
         }
         float[] one = test.toFloat(0, 1, normalization);
         double latency = Latency.medianMillis(() -> model.predict(one));
-        return new Int8Evaluation(new Predictions(predicted, progress.labels(), test.numClasses()),
-                Files.size(modelFile), latency);
+        return new Int8Evaluation(
+                new Predictions(predicted, progress.labels(), test.numClasses()), Files.size(modelFile), latency);
     }
 
     private static int argMax(float[] v, int offset, int size) {

@@ -3,15 +3,14 @@ package io.github.qat4j.examples;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.layers.export.Int8Comparison;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's int8 step: export the QAT network to qat-core's model format, then measure the
@@ -34,8 +33,10 @@ record Int8Stage(Int8Evaluation evaluation, Int8Comparison comparison, String mi
             throws IOException {
         Path tmp = modelFile.resolveSibling(modelFile.getFileName() + ".tmp");
         try {
-            qat.exportInt8(InputType.convolutional(test.height(), test.width(), test.channels()),
-                    Net.inputPreprocessing(evaluator.normalization()), tmp);
+            qat.exportInt8(
+                    InputType.convolutional(test.height(), test.width(), test.channels()),
+                    Net.inputPreprocessing(evaluator.normalization()),
+                    tmp);
         } catch (IllegalArgumentException e) {
             // The network trains and reports fine in float; only the int8 model is out of reach.
             log.warn("no int8 model: {}", e.getMessage());

@@ -12,8 +12,7 @@ import java.util.List;
 public final class Latency {
     private static final int MIN_RUNS = 10;
 
-    private Latency() {
-    }
+    private Latency() {}
 
     /**
      * The pipeline's measure: up to 50 warm-up runs in at most 1 s, then 10 to 200 runs in about 2 s, so
@@ -34,7 +33,8 @@ public final class Latency {
      * runs), so that a drift in the machine's speed (this guest's drifts by tens of percent) falls on
      * all of them alike and no call is favoured by running first or last.
      */
-    public static double[] medianMillisTakingTurns(List<Runnable> calls, long warmUpNanos, long measureNanos, int rounds) {
+    public static double[] medianMillisTakingTurns(
+            List<Runnable> calls, long warmUpNanos, long measureNanos, int rounds) {
         for (Runnable call : calls) {
             long warmUpEnd = System.nanoTime() + warmUpNanos;
             while (System.nanoTime() < warmUpEnd) {
@@ -53,7 +53,9 @@ public final class Latency {
                 }
             }
         }
-        return millis.stream().mapToDouble(m -> median(m.stream().mapToDouble(Double::doubleValue).toArray()))
+        return millis.stream()
+                .mapToDouble(
+                        m -> median(m.stream().mapToDouble(Double::doubleValue).toArray()))
                 .toArray();
     }
 
@@ -63,8 +65,8 @@ public final class Latency {
         return sorted[sorted.length / 2];
     }
 
-    private static double medianMillis(Runnable inference, int maxWarmUpRuns, long warmUpNanos, long measureNanos,
-                                       int maxRuns) {
+    private static double medianMillis(
+            Runnable inference, int maxWarmUpRuns, long warmUpNanos, long measureNanos, int maxRuns) {
         long warmUpEnd = System.nanoTime() + warmUpNanos;
         for (int i = 0; i < maxWarmUpRuns && System.nanoTime() < warmUpEnd; i++) {
             inference.run();

@@ -1,10 +1,9 @@
 package io.github.qat4j.examples;
 
+import java.util.Objects;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
-
-import java.util.Objects;
 
 /**
  * A rate that falls linearly from {@code initialValue} at iteration 0 to 0 at {@code iterations},
@@ -17,11 +16,11 @@ public final class LinearDecaySchedule implements ISchedule {
     private final int iterations;
 
     @JsonCreator
-    public LinearDecaySchedule(@JsonProperty("initialValue") double initialValue,
-                               @JsonProperty("iterations") int iterations) {
+    public LinearDecaySchedule(
+            @JsonProperty("initialValue") double initialValue, @JsonProperty("iterations") int iterations) {
         if (!(initialValue >= 0) || iterations < 1) {
-            throw new IllegalArgumentException("need a rate >= 0 and at least 1 iteration, got " + initialValue
-                    + " over " + iterations);
+            throw new IllegalArgumentException(
+                    "need a rate >= 0 and at least 1 iteration, got " + initialValue + " over " + iterations);
         }
         this.initialValue = initialValue;
         this.iterations = iterations;

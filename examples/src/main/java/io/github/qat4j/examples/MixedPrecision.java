@@ -4,18 +4,17 @@ import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.layers.analysis.BitAllocation;
 import io.github.qat4j.layers.analysis.Sensitivity;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's {@code --size-budget} step: the sensitivity of each weight layer of the calibrated
@@ -32,9 +31,16 @@ import java.util.Locale;
  * @param chosen the chosen widths, measured
  * @param seconds time the analysis took
  */
-record MixedPrecision(long budget, long configuredModelBytes, int calibrationImages, Sensitivity sensitivity,
-                      BitAllocation allocation, List<BitAllocation> frontier, List<Measured> uniform, Measured chosen,
-                      double seconds) {
+record MixedPrecision(
+        long budget,
+        long configuredModelBytes,
+        int calibrationImages,
+        Sensitivity sensitivity,
+        BitAllocation allocation,
+        List<BitAllocation> frontier,
+        List<Measured> uniform,
+        Measured chosen,
+        double seconds) {
     private static final Logger log = LoggerFactory.getLogger(MixedPrecision.class);
 
     /** Training images the sensitivities are measured on: 16 passes over them take seconds for LeNet-5. */
@@ -48,8 +54,7 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
      *
      * @param name "W4" for every layer at 4 bits, "chosen" for the allocation
      */
-    record Measured(String name, BitAllocation allocation, Sensitivity.Measurement measurement) {
-    }
+    record Measured(String name, BitAllocation allocation, Sensitivity.Measurement measurement) {}
 
     /** The uniform widths, then the chosen ones. */
     List<Measured> measured() {
@@ -70,7 +75,9 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
 
     /** The int8 file's size at {@code widths}: only the weights' bytes change with the widths. */
     long modelBytes(BitAllocation widths) {
-        long configuredWeights = sensitivity.layers().stream().mapToLong(l -> l.weightBytes(l.configuredBits())).sum();
+        long configuredWeights = sensitivity.layers().stream()
+                .mapToLong(l -> l.weightBytes(l.configuredBits()))
+                .sum();
         return configuredModelBytes - configuredWeights + widths.weightBytes();
     }
 
@@ -78,12 +85,14 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
      * @param calibrated the QAT network at the configured widths, its activation ranges calibrated
      * @param dir where the configured network's int8 file is written for its size, then deleted
      */
-    static MixedPrecision choose(Net calibrated, ImageSet train, Normalization normalization, long seed, long budget,
-                                 Path dir) throws IOException {
+    static MixedPrecision choose(
+            Net calibrated, ImageSet train, Normalization normalization, long seed, long budget, Path dir)
+            throws IOException {
         long start = System.nanoTime();
         ImageSet subset = train.sample(Math.min(CALIBRATION_IMAGES, train.size()), seed + 1);
         int n = subset.size();
-        INDArray features = Nd4j.create(subset.toFloat(0, n, normalization),
+        INDArray features = Nd4j.create(
+                subset.toFloat(0, n, normalization),
                 new long[] {n, subset.channels(), subset.height(), subset.width()});
         int[] labels = new int[n];
         java.util.Arrays.setAll(labels, subset::label);
@@ -91,8 +100,10 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
         Path file = Files.createTempFile(dir, "configured-widths", ".q8");
         long configuredBytes;
         try {
-            calibrated.exportInt8(InputType.convolutional(train.height(), train.width(), train.channels()),
-                    Net.inputPreprocessing(normalization), file);
+            calibrated.exportInt8(
+                    InputType.convolutional(train.height(), train.width(), train.channels()),
+                    Net.inputPreprocessing(normalization),
+                    file);
             configuredBytes = Files.size(file);
         } finally {
             Files.deleteIfExists(file);
@@ -104,33 +115,72 @@ record MixedPrecision(long budget, long configuredModelBytes, int calibrationIma
             uniform.add(new Measured("W" + bits, u, calibrated.measure(features, labels, BATCH, u.widths())));
         }
         Measured chosen = new Measured("chosen", a, calibrated.measure(features, labels, BATCH, a.widths()));
-        MixedPrecision m = new MixedPrecision(budget, configuredBytes, n, s, a, BitAllocation.frontier(s), uniform,
-                chosen, (System.nanoTime() - start) / 1e9);
+        MixedPrecision m = new MixedPrecision(
+                budget,
+                configuredBytes,
+                n,
+                s,
+                a,
+                BitAllocation.frontier(s),
+                uniform,
+                chosen,
+                (System.nanoTime() - start) / 1e9);
         log.info("sensitivity on {} training images in {}:\n{}", n, Report.seconds(m.seconds), m.table());
         return m;
     }
 
     /** Per layer and width: loss increase, accuracy, SQNR and weight bytes, the chosen width marked. */
     String table() {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-10s %4s %12s %9s %8s %10s%n",
-                "layer", "bits", "loss change", "accuracy", "SQNR dB", "bytes"));
+        StringBuilder b = new StringBuilder(String.format(
+                Locale.ROOT,
+                "%-10s %4s %12s %9s %8s %10s%n",
+                "layer",
+                "bits",
+                "loss change",
+                "accuracy",
+                "SQNR dB",
+                "bytes"));
         for (Sensitivity.LayerSensitivity l : sensitivity.layers()) {
             for (Sensitivity.Point p : l.points()) {
                 boolean chosen = allocation.widths().get(l.layer()) == p.bits();
-                b.append(String.format(Locale.ROOT, "%-10s %4d %+12.5f %9s %8.1f %,10d%s%n", l.layer(), p.bits(),
-                        p.loss() - sensitivity.loss(), Report.percent(p.accuracy()), p.sqnrDb(),
-                        l.weightBytes(p.bits()), chosen ? "  <- chosen" : ""));
+                b.append(String.format(
+                        Locale.ROOT,
+                        "%-10s %4d %+12.5f %9s %8.1f %,10d%s%n",
+                        l.layer(),
+                        p.bits(),
+                        p.loss() - sensitivity.loss(),
+                        Report.percent(p.accuracy()),
+                        p.sqnrDb(),
+                        l.weightBytes(p.bits()),
+                        chosen ? "  <- chosen" : ""));
             }
         }
-        b.append(String.format(Locale.ROOT, "at the configured widths: loss %.5f, accuracy %s; chosen widths %s, "
+        b.append(String.format(
+                Locale.ROOT,
+                "at the configured widths: loss %.5f, accuracy %s; chosen widths %s, "
                         + "predicted loss increase %+.5f, predicted int8 model %,d bytes (budget %,d)%n",
-                sensitivity.loss(), Report.percent(sensitivity.accuracy()), allocation.widths(),
-                allocation.predictedLossIncrease(), predictedModelBytes(), budget));
-        b.append(String.format(Locale.ROOT, "%-8s %10s %15s %14s %9s%n", "widths", "bytes", "predicted loss",
-                "measured loss", "accuracy"));
+                sensitivity.loss(),
+                Report.percent(sensitivity.accuracy()),
+                allocation.widths(),
+                allocation.predictedLossIncrease(),
+                predictedModelBytes(),
+                budget));
+        b.append(String.format(
+                Locale.ROOT,
+                "%-8s %10s %15s %14s %9s%n",
+                "widths",
+                "bytes",
+                "predicted loss",
+                "measured loss",
+                "accuracy"));
         for (Measured c : measured()) {
-            b.append(String.format(Locale.ROOT, "%-8s %,10d %15.5f %14.5f %9s%n", c.name(), modelBytes(c.allocation()),
-                    predictedLoss(c.allocation()), c.measurement().loss(),
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%-8s %,10d %15.5f %14.5f %9s%n",
+                    c.name(),
+                    modelBytes(c.allocation()),
+                    predictedLoss(c.allocation()),
+                    c.measurement().loss(),
                     Report.percent(c.measurement().accuracy())));
         }
         return b.toString().stripTrailing();

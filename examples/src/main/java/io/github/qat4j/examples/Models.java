@@ -23,8 +23,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** The float networks the pipelines train (and the benchmarks time). */
 public final class Models {
-    private Models() {
-    }
+    private Models() {}
 
     /**
      * LeNet-5 with the sizes of DL4J's LeNetMNIST example: conv 5x5x20, max pool, conv 5x5x50, max
@@ -36,12 +35,35 @@ public final class Models {
      * Takes {@code [batch, 1, 28, 28]}.
      */
     public static MultiLayerNetwork lenet(long seed, IUpdater updater) {
-        return mnist(seed, updater,
-                new ConvolutionLayer.Builder(5, 5).name("conv1").nIn(1).nOut(20).activation(Activation.RELU).build(),
-                new SubsamplingLayer.Builder(PoolingType.MAX).name("pool1").kernelSize(2, 2).stride(2, 2).build(),
-                new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(50).activation(Activation.RELU).build(),
-                new SubsamplingLayer.Builder(PoolingType.MAX).name("pool2").kernelSize(2, 2).stride(2, 2).build(),
-                new DenseLayer.Builder().name("dense").activation(Activation.RELU).nOut(500).build());
+        return mnist(
+                seed,
+                updater,
+                new ConvolutionLayer.Builder(5, 5)
+                        .name("conv1")
+                        .nIn(1)
+                        .nOut(20)
+                        .activation(Activation.RELU)
+                        .build(),
+                new SubsamplingLayer.Builder(PoolingType.MAX)
+                        .name("pool1")
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build(),
+                new ConvolutionLayer.Builder(5, 5)
+                        .name("conv2")
+                        .nOut(50)
+                        .activation(Activation.RELU)
+                        .build(),
+                new SubsamplingLayer.Builder(PoolingType.MAX)
+                        .name("pool2")
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build(),
+                new DenseLayer.Builder()
+                        .name("dense")
+                        .activation(Activation.RELU)
+                        .nOut(500)
+                        .build());
     }
 
     /**
@@ -49,9 +71,19 @@ public final class Models {
      * {@code [batch, 1, 28, 28]} image. The MLP that dynamic quantization is for: every layer dense.
      */
     public static MultiLayerNetwork mlp(long seed, IUpdater updater) {
-        return mnist(seed, updater,
-                new DenseLayer.Builder().name("fc1").activation(Activation.RELU).nOut(300).build(),
-                new DenseLayer.Builder().name("fc2").activation(Activation.RELU).nOut(100).build());
+        return mnist(
+                seed,
+                updater,
+                new DenseLayer.Builder()
+                        .name("fc1")
+                        .activation(Activation.RELU)
+                        .nOut(300)
+                        .build(),
+                new DenseLayer.Builder()
+                        .name("fc2")
+                        .activation(Activation.RELU)
+                        .nOut(100)
+                        .build());
     }
 
     /** {@code hidden} layers and a softmax over 10 classes ("output"), for {@code [batch, 1, 28, 28]}. */
@@ -64,11 +96,14 @@ public final class Models {
         for (Layer layer : hidden) {
             list.layer(layer);
         }
-        MultiLayerNetwork net = new MultiLayerNetwork(list
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD).name("output")
-                        .nOut(10).activation(Activation.SOFTMAX).build())
-                .setInputType(InputType.convolutional(28, 28, 1))
-                .build());
+        MultiLayerNetwork net = new MultiLayerNetwork(
+                list.layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD)
+                                .name("output")
+                                .nOut(10)
+                                .activation(Activation.SOFTMAX)
+                                .build())
+                        .setInputType(InputType.convolutional(28, 28, 1))
+                        .build());
         net.init();
         return net;
     }
@@ -104,16 +139,22 @@ public final class Models {
             filters *= 2;
         }
         g.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), x)
-                .addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD)
-                        .nOut(10).activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build(), "pool")
+                .addLayer(
+                        "output",
+                        new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD)
+                                .nOut(10)
+                                .activation(Activation.SOFTMAX)
+                                .weightInit(WeightInit.XAVIER)
+                                .build(),
+                        "pool")
                 .setOutputs("output");
         ComputationGraph net = new ComputationGraph(g.build());
         net.init();
         return net;
     }
 
-    private static String basicBlock(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
-                                     int filters, int stride) {
+    private static String basicBlock(
+            ComputationGraphConfiguration.GraphBuilder g, String name, String in, int filters, int stride) {
         String x = convBn(g, name + "_conv1", in, filters, 3, stride);
         x = relu(g, name + "_relu1", x);
         x = convBn(g, name + "_conv2", x, filters, 3, 1);
@@ -122,16 +163,24 @@ public final class Models {
         return relu(g, name + "_relu2", name + "_add");
     }
 
-    private static String convBn(ComputationGraphConfiguration.GraphBuilder g, String name, String in,
-                                 int filters, int kernel, int stride) {
-        g.addLayer(name, new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).nOut(filters)
-                        .hasBias(false).activation(Activation.IDENTITY).build(), in)
+    private static String convBn(
+            ComputationGraphConfiguration.GraphBuilder g, String name, String in, int filters, int kernel, int stride) {
+        g.addLayer(
+                        name,
+                        new ConvolutionLayer.Builder(kernel, kernel)
+                                .stride(stride, stride)
+                                .nOut(filters)
+                                .hasBias(false)
+                                .activation(Activation.IDENTITY)
+                                .build(),
+                        in)
                 .addLayer(name + "_bn", new BatchNormalization.Builder().build(), name);
         return name + "_bn";
     }
 
     private static String relu(ComputationGraphConfiguration.GraphBuilder g, String name, String in) {
-        g.addLayer(name, new ActivationLayer.Builder().activation(Activation.RELU).build(), in);
+        g.addLayer(
+                name, new ActivationLayer.Builder().activation(Activation.RELU).build(), in);
         return name;
     }
 }

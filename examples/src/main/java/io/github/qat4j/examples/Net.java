@@ -11,6 +11,13 @@ import io.github.qat4j.layers.export.OnnxExporter;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
 import io.github.qat4j.spark.QatSpark;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -20,14 +27,6 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * A DL4J network with one input and one output, either a {@link MultiLayerNetwork} or a
@@ -62,7 +61,8 @@ public sealed interface Net permits Net.Layers, Net.Graph {
 
     /** The int8 file's record of {@code normalization}. */
     static InputPreprocessing inputPreprocessing(Normalization normalization) {
-        return normalization.mean().length == 0 ? InputPreprocessing.unitRange()
+        return normalization.mean().length == 0
+                ? InputPreprocessing.unitRange()
                 : InputPreprocessing.standardize(normalization.mean(), normalization.std());
     }
 
@@ -90,7 +90,8 @@ public sealed interface Net permits Net.Layers, Net.Graph {
     }
 
     default int iterationCount() {
-        return model() instanceof MultiLayerNetwork m ? m.getIterationCount()
+        return model() instanceof MultiLayerNetwork m
+                ? m.getIterationCount()
                 : ((ComputationGraph) model()).getIterationCount();
     }
 
@@ -127,7 +128,8 @@ public sealed interface Net permits Net.Layers, Net.Graph {
 
     /** Reads a {@code ModelSerializer} file of either kind. */
     static Net load(Path file) throws IOException {
-        return isGraph(file) ? new Graph(ModelSerializer.restoreComputationGraph(file.toFile(), true))
+        return isGraph(file)
+                ? new Graph(ModelSerializer.restoreComputationGraph(file.toFile(), true))
                 : new Layers(ModelSerializer.restoreMultiLayerNetwork(file.toFile(), true));
     }
 
@@ -136,8 +138,8 @@ public sealed interface Net permits Net.Layers, Net.Graph {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             ZipEntry entry = zip.getEntry(ModelSerializer.CONFIGURATION_JSON);
             if (entry == null) {
-                throw new IOException(file + " is not a DL4J ModelSerializer file (no "
-                        + ModelSerializer.CONFIGURATION_JSON + ")");
+                throw new IOException(
+                        file + " is not a DL4J ModelSerializer file (no " + ModelSerializer.CONFIGURATION_JSON + ")");
             }
             try (InputStream in = zip.getInputStream(entry)) {
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8).contains("\"vertices\"");
@@ -177,8 +179,8 @@ public sealed interface Net permits Net.Layers, Net.Graph {
         }
 
         @Override
-        public Sensitivity.Measurement measure(INDArray features, int[] labels, int batchSize,
-                                               Map<String, Integer> widths) {
+        public Sensitivity.Measurement measure(
+                INDArray features, int[] labels, int batchSize, Map<String, Integer> widths) {
             return Sensitivity.measure(model, features, labels, batchSize, widths);
         }
 
@@ -240,8 +242,8 @@ public sealed interface Net permits Net.Layers, Net.Graph {
         }
 
         @Override
-        public Sensitivity.Measurement measure(INDArray features, int[] labels, int batchSize,
-                                               Map<String, Integer> widths) {
+        public Sensitivity.Measurement measure(
+                INDArray features, int[] labels, int batchSize, Map<String, Integer> widths) {
             return Sensitivity.measure(model, features, labels, batchSize, widths);
         }
 

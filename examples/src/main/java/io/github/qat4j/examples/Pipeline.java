@@ -6,13 +6,6 @@ import io.github.qat4j.layers.QatWeightLayer;
 import io.github.qat4j.layers.analysis.QuantizationReport;
 import io.github.qat4j.layers.prepare.QatConfig;
 import io.github.qat4j.spark.QatSpark;
-import org.deeplearning4j.nn.api.Layer;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.nd4j.linalg.factory.Nd4j;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +16,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.deeplearning4j.nn.api.Layer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The whole path on one workload: train the float network (or reuse its checkpoint), prepare and
@@ -54,31 +53,58 @@ public final class Pipeline {
     /** @return 0 when every stage finished, {@link #STOPPED} when the epoch budget ran out first */
     public int run() throws IOException {
         Files.createDirectories(out);
-        ImageSet train = options.trainSubset == null ? work.data().train()
-                : work.data().train().sample(Math.min(options.trainSubset, work.data().train().size()), options.seed);
-        ImageSet test = options.testSubset == null ? work.data().test()
-                : work.data().test().first(Math.min(options.testSubset, work.data().test().size()));
+        ImageSet train = options.trainSubset == null
+                ? work.data().train()
+                : work.data()
+                        .train()
+                        .sample(
+                                Math.min(
+                                        options.trainSubset, work.data().train().size()),
+                                options.seed);
+        ImageSet test = options.testSubset == null
+                ? work.data().test()
+                : work.data()
+                        .test()
+                        .first(Math.min(options.testSubset, work.data().test().size()));
         Evaluator evaluator = new Evaluator(test, work.normalization());
         EpochBudget budget = new EpochBudget(options.stopAfterEpochs);
         long batches = (train.size() + options.batchSize - 1) / options.batchSize;
         Supplier<DataSetIterator> trainData = () -> iterator(train);
-        log.info("{} {}: {} training and {} test images, batch {}, {} batches per epoch; output in {}",
-                work.dataset(), work.model(), train.size(), test.size(), options.batchSize, batches, out.toAbsolutePath());
+        log.info(
+                "{} {}: {} training and {} test images, batch {}, {} batches per epoch; output in {}",
+                work.dataset(),
+                work.model(),
+                train.size(),
+                test.size(),
+                options.batchSize,
+                batches,
+                out.toAbsolutePath());
 
-        try (SparkTraining spark = options.spark() == null ? null
+        try (SparkTraining spark = options.spark() == null
+                ? null
                 : new SparkTraining(options.sparkMaster, options.batchSize, options.averagingFrequency)) {
             return run(train, test, evaluator, budget, batches, trainData, spark);
         }
     }
 
     /** The stages, with {@code spark} null for a run in this JVM alone. */
-    private int run(ImageSet train, ImageSet test, Evaluator evaluator, EpochBudget budget, long batches,
-                    Supplier<DataSetIterator> trainData, SparkTraining spark) throws IOException {
+    private int run(
+            ImageSet train,
+            ImageSet test,
+            Evaluator evaluator,
+            EpochBudget budget,
+            long batches,
+            Supplier<DataSetIterator> trainData,
+            SparkTraining spark)
+            throws IOException {
         Trainer.EpochFit floatFit = spark != null && options.sparkFloat ? spark : Trainer::inThisJvm;
         Trainer.EpochFit qatFit = spark != null ? spark : Trainer::inThisJvm;
         Path floatFile = out.resolve("float.zip");
-        Checkpoint floatStart = startingPoint(floatFile, options.floatSettings(work.dataset(), work.modelId()),
-                options.epochs, () -> work.floatModel().create(options.seed, options.learningRate, options.epochs * batches));
+        Checkpoint floatStart = startingPoint(
+                floatFile,
+                options.floatSettings(work.dataset(), work.modelId()),
+                options.epochs,
+                () -> work.floatModel().create(options.seed, options.learningRate, options.epochs * batches));
         Checkpoint floatDone = new Trainer("float", floatFile, trainData, batches, evaluator, budget, floatFit)
                 .train(floatStart, options.epochs);
         if (floatDone.epochsDone() < options.epochs) {
@@ -88,14 +114,15 @@ public final class Pipeline {
             floatDone.write(floatFile);
         }
 
-        MixedPrecision mixed = options.sizeBudget == null ? null
-                : mixedPrecision(floatDone.net(), train, batches, options.sizeBudget);
-        QatConfig config = mixed == null ? options.qatConfig() : mixed.allocation().applyTo(options.qatConfig());
+        MixedPrecision mixed =
+                options.sizeBudget == null ? null : mixedPrecision(floatDone.net(), train, batches, options.sizeBudget);
+        QatConfig config =
+                mixed == null ? options.qatConfig() : mixed.allocation().applyTo(options.qatConfig());
         String qatSettings = options.qatSettings(work.dataset(), work.modelId())
                 + (mixed == null ? "" : " widths=" + mixed.allocation().widths());
         Path qatFile = out.resolve("qat.zip");
-        Checkpoint qatStart = startingPoint(qatFile, qatSettings, options.qatEpochs,
-                () -> prepare(floatDone.net(), config, batches));
+        Checkpoint qatStart =
+                startingPoint(qatFile, qatSettings, options.qatEpochs, () -> prepare(floatDone.net(), config, batches));
         if (qatStart.history().isEmpty()) {
             qatStart = calibrated(qatStart, train, evaluator, spark != null);
             qatStart.write(qatFile);
@@ -130,18 +157,23 @@ public final class Pipeline {
                 log.info("resuming {} after epoch {} of {}", file, c.epochsDone(), epochs);
                 return c;
             }
-            log.info("{} stopped after epoch {} of {}; starting over (--resume continues it)", file, c.epochsDone(), epochs);
+            log.info(
+                    "{} stopped after epoch {} of {}; starting over (--resume continues it)",
+                    file,
+                    c.epochsDone(),
+                    epochs);
         } else if (saved.isPresent() && options.resume) {
             throw options.usage("--resume: " + file + " was written with other settings; run with the same options, "
-                    + "or without --resume to start over.\n  checkpoint: " + saved.get().settings()
+                    + "or without --resume to start over.\n  checkpoint: "
+                    + saved.get().settings()
                     + "\n  this run:   " + settings);
         }
         return new Checkpoint(fresh.get(), settings, List.of());
     }
 
     private Net prepare(Net floatNet, QatConfig config, long batches) {
-        return floatNet.prepare(config
-                .updater(work.qatUpdater().updater(options.qatLearningRate, options.qatEpochs * batches)));
+        return floatNet.prepare(
+                config.updater(work.qatUpdater().updater(options.qatLearningRate, options.qatEpochs * batches)));
     }
 
     /** Widths per layer for the size budget, from the calibrated network at the configured widths. */
@@ -169,15 +201,22 @@ public final class Pipeline {
             prepared.net().calibrate(iterator(train), calibration);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        double accuracy = evaluator.predict(prepared.net(), "QAT calibrated test").accuracy();
-        log.info(String.format(Locale.ROOT, "QAT network calibrated on up to %d batches: test accuracy %.2f%%",
-                calibration, 100 * accuracy));
-        return new Checkpoint(prepared.net(), prepared.settings(),
+        double accuracy =
+                evaluator.predict(prepared.net(), "QAT calibrated test").accuracy();
+        log.info(String.format(
+                Locale.ROOT,
+                "QAT network calibrated on up to %d batches: test accuracy %.2f%%",
+                calibration,
+                100 * accuracy));
+        return new Checkpoint(
+                prepared.net(),
+                prepared.settings(),
                 List.of(new EpochStats(0, Double.NaN, Double.NaN, accuracy, seconds)));
     }
 
-    private Results measure(Checkpoint floatDone, Checkpoint qatDone, ImageSet train, Evaluator evaluator,
-                            MixedPrecision mixed) throws IOException {
+    private Results measure(
+            Checkpoint floatDone, Checkpoint qatDone, ImageSet train, Evaluator evaluator, MixedPrecision mixed)
+            throws IOException {
         Net floatNet = floatDone.net();
         Net qatNet = qatDone.net();
         Predictions floatPredictions = evaluator.predict(floatNet, "float test");
@@ -185,34 +224,59 @@ public final class Pipeline {
         double floatLatency = evaluator.latencyMillisBatch1(floatNet);
         ImageSet test = evaluator.test();
         int n = Math.min(REPORT_IMAGES, test.size());
-        INDArray sample = Nd4j.create(test.toFloat(0, n, work.normalization()),
-                new long[] {n, test.channels(), test.height(), test.width()});
+        INDArray sample = Nd4j.create(
+                test.toFloat(0, n, work.normalization()), new long[] {n, test.channels(), test.height(), test.width()});
         QuantizationReport quantization = qatNet.quantizationReport(sample);
         for (QuantizationReport.Entry e : quantization.entries()) {
             if (e.collapsedScales() > 0) {
-                log.warn("{} {}: {} learned scale(s) fell to the floor; those channels quantize to zero and output "
-                        + "their bias alone (layer SQNR {} dB); a lower scale learning rate "
-                        + "(QatConfig.scaleUpdater) makes this less likely", e.layer(), e.tensor(), e.collapsedScales(),
+                log.warn(
+                        "{} {}: {} learned scale(s) fell to the floor; those channels quantize to zero and output "
+                                + "their bias alone (layer SQNR {} dB); a lower scale learning rate "
+                                + "(QatConfig.scaleUpdater) makes this less likely",
+                        e.layer(),
+                        e.tensor(),
+                        e.collapsedScales(),
                         String.format(Locale.ROOT, "%.1f", e.sqnrDb()));
             }
         }
         Int8Stage int8 = Int8Stage.run(qatNet, out.resolve("model.q8"), test, evaluator, sample);
-        return new Results(work.dataset(), work.model(), options.weightBits, options.activationBits, train.size(),
-                test.size(), new Results.Stage(floatDone.history()), new Results.Stage(qatDone.history()),
-                qatDone.history().get(0).testAccuracy(), floatLatency, 4 * floatNet.numParams(), int8,
-                floatPredictions, qatPredictions, quantization, mixed);
+        return new Results(
+                work.dataset(),
+                work.model(),
+                options.weightBits,
+                options.activationBits,
+                train.size(),
+                test.size(),
+                new Results.Stage(floatDone.history()),
+                new Results.Stage(qatDone.history()),
+                qatDone.history().get(0).testAccuracy(),
+                floatLatency,
+                4 * floatNet.numParams(),
+                int8,
+                floatPredictions,
+                qatPredictions,
+                quantization,
+                mixed);
     }
 
     private DataSetIterator iterator(ImageSet train) {
-        return work.augmentation().apply(ImageSetIterator.builder(train).batchSize(options.batchSize)
-                .shuffle(options.seed).normalization(work.normalization()), options.seed).build();
+        return work.augmentation()
+                .apply(
+                        ImageSetIterator.builder(train)
+                                .batchSize(options.batchSize)
+                                .shuffle(options.seed)
+                                .normalization(work.normalization()),
+                        options.seed)
+                .build();
     }
 
     private static Map<String, float[]> weightScales(Net qat) {
         Map<String, float[]> scales = new LinkedHashMap<>();
         for (Layer l : qat.layers()) {
             if (l.conf().getLayer() instanceof QatWeightLayer) {
-                scales.put(l.conf().getLayer().getLayerName(), l.getParam(QatWeightLayer.SCALE_KEY).toFloatVector());
+                scales.put(
+                        l.conf().getLayer().getLayerName(),
+                        l.getParam(QatWeightLayer.SCALE_KEY).toFloatVector());
             }
         }
         return scales;
@@ -228,29 +292,51 @@ public final class Pipeline {
     static String summary(Results r) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"", "accuracy", "size", "train", "latency b=1"});
-        rows.add(new String[] {"float", Report.percent(r.floatPredictions().accuracy()), Report.bytes(r.floatModelBytes()),
-                Report.seconds(r.floatStage().trainSeconds()), Report.millis(r.floatLatencyMillis())});
-        rows.add(new String[] {"QAT", Report.percent(r.qatPredictions().accuracy()), "",
-                Report.seconds(r.qatStage().trainSeconds()), ""});
+        rows.add(new String[] {
+            "float",
+            Report.percent(r.floatPredictions().accuracy()),
+            Report.bytes(r.floatModelBytes()),
+            Report.seconds(r.floatStage().trainSeconds()),
+            Report.millis(r.floatLatencyMillis())
+        });
+        rows.add(new String[] {
+            "QAT",
+            Report.percent(r.qatPredictions().accuracy()),
+            "",
+            Report.seconds(r.qatStage().trainSeconds()),
+            ""
+        });
         if (r.int8().exported()) {
             Int8Evaluation e = r.int8().evaluation();
-            rows.add(new String[] {"int8", Report.percent(e.predictions().accuracy()), Report.bytes(e.modelBytes()), "",
-                    Report.millis(e.latencyMillisBatch1())});
+            rows.add(new String[] {
+                "int8",
+                Report.percent(e.predictions().accuracy()),
+                Report.bytes(e.modelBytes()),
+                "",
+                Report.millis(e.latencyMillisBatch1())
+            });
         }
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%n%s %s %s, %d test images%n",
-                r.dataset(), r.model(), r.widths(), r.testImages()));
+        StringBuilder b = new StringBuilder(String.format(
+                Locale.ROOT, "%n%s %s %s, %d test images%n", r.dataset(), r.model(), r.widths(), r.testImages()));
         for (String[] row : rows) {
             b.append(String.format(Locale.ROOT, "%-6s %9s %14s %8s %12s%n", (Object[]) row));
         }
         if (r.mixed() != null) {
-            b.append(String.format(Locale.ROOT, "weight bits chosen for the size budget of %,d B: %s (predicted %,d B)%n",
-                    r.mixed().budget(), r.mixed().allocation().widths(), r.mixed().predictedModelBytes()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "weight bits chosen for the size budget of %,d B: %s (predicted %,d B)%n",
+                    r.mixed().budget(),
+                    r.mixed().allocation().widths(),
+                    r.mixed().predictedModelBytes()));
         }
         if (r.int8().exported()) {
-            b.append(String.format(Locale.ROOT, "int8 agrees with QAT on %s of the test images; on %d of them each op "
+            b.append(String.format(
+                    Locale.ROOT,
+                    "int8 agrees with QAT on %s of the test images; on %d of them each op "
                             + "is within %d LSB of its QAT twin alone, %d LSB through the model (qat compare)%n",
                     Report.percent(r.int8().evaluation().predictions().agreementWith(r.qatPredictions())),
-                    r.int8().comparison().images(), r.int8().comparison().aloneMaxLsb(),
+                    r.int8().comparison().images(),
+                    r.int8().comparison().aloneMaxLsb(),
                     r.int8().comparison().maxLsb()));
         } else {
             b.append("no int8 model: ").append(r.int8().missing()).append('\n');

@@ -49,7 +49,9 @@ public record Predictions(int[] predicted, int[] labels, int classes) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Predictions p && Arrays.equals(predicted, p.predicted) && Arrays.equals(labels, p.labels)
+        return o instanceof Predictions p
+                && Arrays.equals(predicted, p.predicted)
+                && Arrays.equals(labels, p.labels)
                 && classes == p.classes;
     }
 

@@ -4,16 +4,15 @@ import io.github.qat4j.layers.analysis.BitAllocation;
 import io.github.qat4j.layers.analysis.QuantizationReport;
 import io.github.qat4j.layers.analysis.Sensitivity;
 import io.github.qat4j.layers.export.Int8Comparison;
-import org.nd4j.shade.jackson.databind.ObjectMapper;
-import org.nd4j.shade.jackson.databind.SerializationFeature;
-import org.nd4j.shade.jackson.databind.node.ArrayNode;
-import org.nd4j.shade.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+import org.nd4j.shade.jackson.databind.node.ArrayNode;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
 /**
  * Everything a pipeline run measured, and its {@code results.json}: accuracies as fractions,
@@ -23,10 +22,23 @@ import java.util.List;
  *     {@code frontier} (predicted) and {@code measured} points (calibration images, no fine-tuning) go
  *     with the int8 section's test accuracy and bytes of the chosen widths after fine-tuning
  */
-record Results(String dataset, String model, int weightBits, int activationBits, int trainImages, int testImages,
-               Stage floatStage, Stage qatStage, double qatCalibratedAccuracy, double floatLatencyMillis,
-               long floatModelBytes, Int8Stage int8, Predictions floatPredictions,
-               Predictions qatPredictions, QuantizationReport quantization, MixedPrecision mixed) {
+record Results(
+        String dataset,
+        String model,
+        int weightBits,
+        int activationBits,
+        int trainImages,
+        int testImages,
+        Stage floatStage,
+        Stage qatStage,
+        double qatCalibratedAccuracy,
+        double floatLatencyMillis,
+        long floatModelBytes,
+        Int8Stage int8,
+        Predictions floatPredictions,
+        Predictions qatPredictions,
+        QuantizationReport quantization,
+        MixedPrecision mixed) {
 
     /**
      * One training stage.
@@ -48,8 +60,13 @@ record Results(String dataset, String model, int weightBits, int activationBits,
         if (mixed == null) {
             return "W" + weightBits + "A" + activationBits;
         }
-        return "W" + String.join("/", mixed.allocation().widths().values().stream().map(String::valueOf).toList())
-                + "A" + activationBits + " (mixed, layers " + String.join("/", mixed.allocation().widths().keySet()) + ")";
+        return "W"
+                + String.join(
+                        "/",
+                        mixed.allocation().widths().values().stream()
+                                .map(String::valueOf)
+                                .toList()) + "A" + activationBits + " (mixed, layers "
+                + String.join("/", mixed.allocation().widths().keySet()) + ")";
     }
 
     /** The predictions the confusion matrix shows: the int8 model's, or the QAT network's without one. */
@@ -143,7 +160,9 @@ record Results(String dataset, String model, int weightBits, int activationBits,
             n.put("layer", l.layer());
             n.put("chosen_bits", mixed.allocation().widths().get(l.layer()));
             n.put("configured_bits", l.configuredBits());
-            n.put("weights", l.weightCounts().stream().mapToLong(Long::longValue).sum());
+            n.put(
+                    "weights",
+                    l.weightCounts().stream().mapToLong(Long::longValue).sum());
             ArrayNode points = n.putArray("sensitivity");
             for (Sensitivity.Point p : l.points()) {
                 ObjectNode o = points.addObject();

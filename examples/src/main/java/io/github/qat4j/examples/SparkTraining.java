@@ -1,6 +1,8 @@
 package io.github.qat4j.examples;
 
 import io.github.qat4j.spark.QatSpark;
+import java.util.ArrayList;
+import java.util.List;
 import me.tongfei.progressbar.ProgressBar;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -11,9 +13,6 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Trains epochs on Spark with DL4J's parameter averaging ({@link QatSpark}): the driver reads the
@@ -34,7 +33,8 @@ final class SparkTraining implements Trainer.EpochFit, AutoCloseable {
      * @param master a Spark master URL, or null under spark-submit (which sets {@code spark.master})
      */
     SparkTraining(String master, int batchSize, int averagingFrequency) {
-        SparkConf conf = new SparkConf().setAppName("qat4j")
+        SparkConf conf = new SparkConf()
+                .setAppName("qat4j")
                 .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
                 .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
         if (master != null) {
@@ -44,8 +44,12 @@ final class SparkTraining implements Trainer.EpochFit, AutoCloseable {
         this.workers = sc.defaultParallelism();
         this.batchSize = batchSize;
         this.averagingFrequency = averagingFrequency;
-        log.info("Spark {}: {} workers, batch {} per worker, parameters averaged every {} batches",
-                sc.master(), workers, batchSize, averagingFrequency);
+        log.info(
+                "Spark {}: {} workers, batch {} per worker, parameters averaged every {} batches",
+                sc.master(),
+                workers,
+                batchSize,
+                averagingFrequency);
     }
 
     /** Whether this JVM was started by spark-submit, which passes the master as a system property. */

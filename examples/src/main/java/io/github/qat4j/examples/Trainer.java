@@ -1,5 +1,11 @@
 package io.github.qat4j.examples;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -10,13 +16,6 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.function.Supplier;
 
 /**
  * Trains a network epoch by epoch under a progress bar, evaluates it on the test set after each
@@ -50,8 +49,14 @@ final class Trainer {
      * @param trainData a fresh iterator positioned at epoch 0 each call; epoch {@code e} is what it gives
      *     after {@code e} resets, so a resumed run sees the same batches as an uninterrupted one
      */
-    Trainer(String stage, Path checkpointFile, Supplier<DataSetIterator> trainData, long batchesPerEpoch,
-            Evaluator evaluator, EpochBudget budget, EpochFit fit) {
+    Trainer(
+            String stage,
+            Path checkpointFile,
+            Supplier<DataSetIterator> trainData,
+            long batchesPerEpoch,
+            Evaluator evaluator,
+            EpochBudget budget,
+            EpochFit fit) {
         this.stage = stage;
         this.checkpointFile = checkpointFile;
         this.trainData = trainData;
@@ -75,16 +80,31 @@ final class Trainer {
         List<EpochStats> history = new ArrayList<>(from.history());
         for (int epoch = from.epochsDone() + 1; epoch <= epochs && budget.take(); epoch++) {
             long start = System.nanoTime();
-            EpochStats partial = fit.fit(current.net(), data, epoch, batchesPerEpoch,
+            EpochStats partial = fit.fit(
+                    current.net(),
+                    data,
+                    epoch,
+                    batchesPerEpoch,
                     String.format(Locale.ROOT, "%s epoch %d/%d", stage, epoch, epochs));
             double seconds = (System.nanoTime() - start) / 1e9;
-            double testAccuracy = evaluator.predict(current.net(), stage + " test " + epoch + "/" + epochs).accuracy();
-            EpochStats stats = new EpochStats(epoch, partial.trainLoss(), partial.trainAccuracy(), testAccuracy, seconds);
+            double testAccuracy = evaluator
+                    .predict(current.net(), stage + " test " + epoch + "/" + epochs)
+                    .accuracy();
+            EpochStats stats =
+                    new EpochStats(epoch, partial.trainLoss(), partial.trainAccuracy(), testAccuracy, seconds);
             history.add(stats);
             current = new Checkpoint(current.net(), current.settings(), history);
             current.write(checkpointFile);
-            log.info(String.format(Locale.ROOT, "%s epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.0f s; checkpoint %s",
-                    stage, epoch, epochs, stats.trainLoss(), 100 * testAccuracy, seconds, checkpointFile));
+            log.info(String.format(
+                    Locale.ROOT,
+                    "%s epoch %d/%d: loss %.4f, test accuracy %.2f%%, %.0f s; checkpoint %s",
+                    stage,
+                    epoch,
+                    epochs,
+                    stats.trainLoss(),
+                    100 * testAccuracy,
+                    seconds,
+                    checkpointFile));
             data.reset();
         }
         return current;
@@ -102,7 +122,8 @@ final class Trainer {
                 if (b % ACCURACY_EVERY == 0) {
                     INDArray predicted = Nd4j.argMax(net.output(batch.getFeatures()), 1);
                     INDArray truth = Nd4j.argMax(batch.getLabels(), 1);
-                    correct += predicted.eq(truth).castTo(DataType.INT).sumNumber().longValue();
+                    correct +=
+                            predicted.eq(truth).castTo(DataType.INT).sumNumber().longValue();
                     seen += predicted.length();
                 }
                 net.fit(batch);
@@ -113,12 +134,19 @@ final class Trainer {
                 lossSum += loss;
                 lossCount++;
                 bar.step();
-                bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f acc %.2f%%", lossSum / lossCount,
+                bar.setExtraMessage(String.format(
+                        Locale.ROOT,
+                        " loss %.4f acc %.2f%%",
+                        lossSum / lossCount,
                         seen == 0 ? 0 : 100.0 * correct / seen));
             }
         }
-        return new EpochStats(epoch, lossSum / Math.max(1, lossCount), seen == 0 ? Double.NaN : (double) correct / seen,
-                Double.NaN, 0);
+        return new EpochStats(
+                epoch,
+                lossSum / Math.max(1, lossCount),
+                seen == 0 ? Double.NaN : (double) correct / seen,
+                Double.NaN,
+                0);
     }
 
     static ProgressBar progressBar(String task, long batches) {
@@ -133,7 +161,7 @@ final class Trainer {
     }
 
     static IllegalStateException diverged(String task, String where, double loss) {
-        return new IllegalStateException(task + ": training diverged at " + where + " (loss " + loss
-                + "); lower the learning rate");
+        return new IllegalStateException(
+                task + ": training diverged at " + where + " (loss " + loss + "); lower the learning rate");
     }
 }

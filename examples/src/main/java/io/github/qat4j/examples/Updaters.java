@@ -6,8 +6,7 @@ import org.nd4j.linalg.learning.config.Nesterovs;
 
 /** The updaters of the pipelines. */
 public final class Updaters {
-    private Updaters() {
-    }
+    private Updaters() {}
 
     /**
      * Adam with the rate decaying linearly to zero over the stage: for schedules of a few epochs a

@@ -18,8 +18,15 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * @param floatModel the float network before its float training
  * @param qatUpdater the QAT fine-tuning updater of the weights
  */
-public record Workload(String dataset, String model, String modelId, TrainTest data, Normalization normalization,
-                Augmentation augmentation, FloatModel floatModel, Schedule qatUpdater) {
+public record Workload(
+        String dataset,
+        String model,
+        String modelId,
+        TrainTest data,
+        Normalization normalization,
+        Augmentation augmentation,
+        FloatModel floatModel,
+        Schedule qatUpdater) {
 
     /** Training-image augmentation, drawn anew each epoch from the run's seed. */
     public enum Augmentation {

@@ -1,6 +1,7 @@
 package io.github.qat4j.examples;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,9 +18,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * The packages of every module's main sources form no cycle, and each has a {@code package-info.java}.
@@ -29,8 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PackageCycleTest {
     private static final Pattern PACKAGE = Pattern.compile("^package ([\\w.]+);", Pattern.MULTILINE);
-    private static final Pattern COMMENT_OR_STRING = Pattern.compile(
-            "/\\*.*?\\*/|//[^\\n]*|\"(\\\\.|[^\"\\\\])*\"|'(\\\\.|[^'\\\\])'", Pattern.DOTALL);
+    private static final Pattern COMMENT_OR_STRING =
+            Pattern.compile("/\\*.*?\\*/|//[^\\n]*|\"(\\\\.|[^\"\\\\])*\"|'(\\\\.|[^'\\\\])'", Pattern.DOTALL);
     private static final Pattern QUALIFIED = Pattern.compile("\\b(io\\.github\\.qat4j(?:\\.[a-z]\\w*)+)\\.[A-Z]");
 
     @Test
@@ -85,7 +84,9 @@ class PackageCycleTest {
         Path root = Path.of("").toAbsolutePath().getParent();
         List<Path> files = new ArrayList<>();
         try (Stream<Path> modules = Files.list(root)) {
-            for (Path m : modules.map(d -> d.resolve("src/main/java/io/github/qat4j")).filter(Files::isDirectory).toList()) {
+            for (Path m : modules.map(d -> d.resolve("src/main/java/io/github/qat4j"))
+                    .filter(Files::isDirectory)
+                    .toList()) {
                 try (Stream<Path> walk = Files.walk(m)) {
                     walk.filter(f -> f.toString().endsWith(".java")).forEach(files::add);
                 }
@@ -108,8 +109,13 @@ class PackageCycleTest {
         return components;
     }
 
-    private static void connect(String v, Map<String, Set<String>> graph, Map<String, Integer> index,
-                                Map<String, Integer> low, Deque<String> stack, List<Set<String>> components) {
+    private static void connect(
+            String v,
+            Map<String, Set<String>> graph,
+            Map<String, Integer> index,
+            Map<String, Integer> low,
+            Deque<String> stack,
+            List<Set<String>> components) {
         index.put(v, index.size());
         low.put(v, index.get(v));
         stack.push(v);

@@ -24,8 +24,7 @@ public final class BatchNormConfig implements Serializable, Cloneable {
     private double decay = 0.9;
     private int freezeEpoch = DEFAULT_FREEZE_EPOCH;
 
-    public BatchNormConfig() {
-    }
+    public BatchNormConfig() {}
 
     public BatchNormConfig(double eps, double decay, int freezeEpoch) {
         setEps(eps);

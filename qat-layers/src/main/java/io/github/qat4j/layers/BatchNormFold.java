@@ -1,14 +1,13 @@
 package io.github.qat4j.layers;
 
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
-
-import java.util.List;
-import java.util.Map;
 
 /**
  * The BatchNorm fold, in one place for the forward pass, the backward pass and the exporter
@@ -25,6 +24,7 @@ import java.util.Map;
 final class BatchNormFold {
     /** DL4J's BatchNormalization parameter names, so that a BatchNorm's parameters copy by name. */
     static final String GAMMA = BatchNormalizationParamInitializer.GAMMA;
+
     static final String BETA = BatchNormalizationParamInitializer.BETA;
     static final String MEAN = BatchNormalizationParamInitializer.GLOBAL_MEAN;
     static final String VAR = BatchNormalizationParamInitializer.GLOBAL_VAR;
@@ -32,8 +32,7 @@ final class BatchNormFold {
 
     private static final String BIAS = "b";
 
-    private BatchNormFold() {
-    }
+    private BatchNormFold() {}
 
     /** {@code k = gamma / sqrt(runningVar + eps)}, one per output channel, rank 1. */
     static INDArray factor(Map<String, INDArray> params, BatchNormConfig bn) {
@@ -64,8 +63,8 @@ final class BatchNormFold {
      * The chain rule through {@code W_fold = W * k}: writes {@code dL/dW = dL/dW_fold * k} into the
      * gradient of W and returns this path's {@code dL/dk}, {@code sum(dL/dW_fold * W)} per channel.
      */
-    static INDArray weightBackward(QuantizedWeight t, INDArray w, INDArray k, INDArray gradFold,
-                                   Map<String, INDArray> gradients) {
+    static INDArray weightBackward(
+            QuantizedWeight t, INDArray w, INDArray k, INDArray gradFold, Map<String, INDArray> gradients) {
         gradients.get(t.key()).assign(perOutputChannel(t, gradFold, k));
         return gradFold.mul(w).reshape('c', byOutputChannel(t, w.shape())).sum(0, 2);
     }
@@ -75,8 +74,8 @@ final class BatchNormFold {
      * and {@code dL/db = g * k} into the gradients and returns this path's
      * {@code dL/dk = g * (b - runningMean)}.
      */
-    static INDArray biasBackward(Map<String, INDArray> params, INDArray k, INDArray g,
-                                 Map<String, INDArray> gradients) {
+    static INDArray biasBackward(
+            Map<String, INDArray> params, INDArray k, INDArray g, Map<String, INDArray> gradients) {
         gradients.get(BETA).assign(g.reshape(gradients.get(BETA).shape()));
         INDArray shifted = vector(params.get(MEAN)).neg();
         if (params.containsKey(BIAS)) {
@@ -104,8 +103,10 @@ final class BatchNormFold {
 
     /** [outer, channels, inner]: the shape of {@code w} grouped by output channel. */
     private static long[] byOutputChannel(QuantizedWeight t, long[] shape) {
-        return new long[] {Tensors.product(shape, 0, t.firstChannelAxis() - 1),
-                Tensors.product(shape, t.firstChannelAxis(), t.lastChannelAxis()),
-                Tensors.product(shape, t.lastChannelAxis() + 1, shape.length - 1)};
+        return new long[] {
+            Tensors.product(shape, 0, t.firstChannelAxis() - 1),
+            Tensors.product(shape, t.firstChannelAxis(), t.lastChannelAxis()),
+            Tensors.product(shape, t.lastChannelAxis() + 1, shape.length - 1)
+        };
     }
 }

@@ -55,8 +55,16 @@ final class ChannelNorm {
      * {@code zHat = (z - mean) / std} into {@code zHat} (may be {@code u}) and
      * {@code y = gamma * zHat + beta} into {@code y}.
      */
-    void normalize(double[] u, double[] k, double[] b, double[] mean, double[] std, double[] gamma, double[] beta,
-                   double[] zHat, double[] y) {
+    void normalize(
+            double[] u,
+            double[] k,
+            double[] b,
+            double[] mean,
+            double[] std,
+            double[] gamma,
+            double[] beta,
+            double[] zHat,
+            double[] y) {
         int i = 0;
         for (int o = 0; o < outer; o++) {
             for (int c = 0; c < channels; c++) {
@@ -103,8 +111,17 @@ final class ChannelNorm {
      * into {@code gradU} (may be {@code gradY}), and per channel {@code sum(dL/dz)} and
      * {@code sum(dL/dz * zHat)} into the two sums.
      */
-    void batchNormBackward(double[] gradY, double[] zHat, double[] gamma, double[] std, double[] k, double[] sumGradY,
-                           double[] sumGradYZHat, double[] gradU, double[] sumGradZ, double[] sumGradZZHat) {
+    void batchNormBackward(
+            double[] gradY,
+            double[] zHat,
+            double[] gamma,
+            double[] std,
+            double[] k,
+            double[] sumGradY,
+            double[] sumGradYZHat,
+            double[] gradU,
+            double[] sumGradZ,
+            double[] sumGradZZHat) {
         double n = perChannel();
         int i = 0;
         for (int o = 0; o < outer; o++) {

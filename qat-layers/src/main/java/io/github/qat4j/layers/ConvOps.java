@@ -19,15 +19,18 @@ final class ConvOps {
     /** libnd4j's weight layout code for [out, in, kH, kW], DL4J's ConvolutionLayer layout. */
     private static final int OIHW = 1;
 
-    private ConvOps() {
-    }
+    private ConvOps() {}
 
     /** {@code conv(x, w)} in the layer's data format. */
     static INDArray forward(ConvolutionLayer conf, INDArray x, INDArray w) {
         long[] outShape = outputShape(conf, x);
         INDArray out = Nd4j.createUninitialized(x.dataType(), outShape, 'c');
         Nd4j.exec(DynamicCustomOp.builder(depthwise(conf) ? "depthwise_conv2d" : "conv2d")
-                .addInputs(x, w).addIntegerArguments(args(conf, x)).addOutputs(out).callInplace(false).build());
+                .addInputs(x, w)
+                .addIntegerArguments(args(conf, x))
+                .addOutputs(out)
+                .callInplace(false)
+                .build());
         return out;
     }
 
@@ -36,8 +39,11 @@ final class ConvOps {
         INDArray gradIn = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
         INDArray gradW = Nd4j.createUninitialized(w.dataType(), w.shape(), 'c');
         Nd4j.exec(DynamicCustomOp.builder(depthwise(conf) ? "depthwise_conv2d_bp" : "conv2d_bp")
-                .addInputs(x, w, gradOut).addIntegerArguments(args(conf, x)).addOutputs(gradIn, gradW)
-                .callInplace(false).build());
+                .addInputs(x, w, gradOut)
+                .addIntegerArguments(args(conf, x))
+                .addOutputs(gradIn, gradW)
+                .callInplace(false)
+                .build());
         return new INDArray[] {gradIn, gradW};
     }
 
@@ -48,17 +54,23 @@ final class ConvOps {
     private static long[] outputShape(ConvolutionLayer conf, INDArray x) {
         CNN2DFormat format = conf.getCnn2dDataFormat();
         int[] hw = outputSize(conf, x);
-        long channels = depthwise(conf)
-                ? conf.getNIn() * ((DepthwiseConvolution2D) conf).getDepthMultiplier()
-                : conf.getNOut();
-        return format == CNN2DFormat.NCHW ? new long[] {x.size(0), channels, hw[0], hw[1]}
+        long channels =
+                depthwise(conf) ? conf.getNIn() * ((DepthwiseConvolution2D) conf).getDepthMultiplier() : conf.getNOut();
+        return format == CNN2DFormat.NCHW
+                ? new long[] {x.size(0), channels, hw[0], hw[1]}
                 : new long[] {x.size(0), hw[0], hw[1], channels};
     }
 
     private static int[] outputSize(ConvolutionLayer conf, INDArray x) {
         boolean same = conf.getConvolutionMode() == ConvolutionMode.Same;
-        return ConvolutionUtils.getOutputSize(x, conf.getKernelSize(), conf.getStride(), same ? null : conf.getPadding(),
-                conf.getConvolutionMode(), conf.getDilation(), conf.getCnn2dDataFormat());
+        return ConvolutionUtils.getOutputSize(
+                x,
+                conf.getKernelSize(),
+                conf.getStride(),
+                same ? null : conf.getPadding(),
+                conf.getConvolutionMode(),
+                conf.getDilation(),
+                conf.getCnn2dDataFormat());
     }
 
     /** As DL4J's DepthwiseConvolution2DLayer passes them, plus the weight layout for conv2d. */
@@ -69,8 +81,12 @@ final class ConvOps {
         boolean nchw = conf.getCnn2dDataFormat() == CNN2DFormat.NCHW;
         boolean same = conf.getConvolutionMode() == ConvolutionMode.Same;
         int[] p = same
-                ? ConvolutionUtils.getSameModeTopLeftPadding(outputSize(conf, x),
-                        new int[] {(int) x.size(nchw ? 2 : 1), (int) x.size(nchw ? 3 : 2)}, k, s, d)
+                ? ConvolutionUtils.getSameModeTopLeftPadding(
+                        outputSize(conf, x),
+                        new int[] {(int) x.size(nchw ? 2 : 1), (int) x.size(nchw ? 3 : 2)},
+                        k,
+                        s,
+                        d)
                 : conf.getPadding();
         int[] args = {k[0], k[1], s[0], s[1], p[0], p[1], d[0], d[1], same ? 1 : 0, nchw ? 0 : 1};
         if (depthwise(conf)) {

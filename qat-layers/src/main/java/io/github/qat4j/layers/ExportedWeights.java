@@ -1,10 +1,9 @@
 package io.github.qat4j.layers;
 
+import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.util.Map;
 
 /**
  * The weights, bias and weight scales of a trained QAT layer exactly as its forward pass quantizes
@@ -32,8 +31,10 @@ public record ExportedWeights(INDArray weight, INDArray bias, INDArray scale) {
         if (conf instanceof FoldsBatchNorm) {
             BatchNormConfig bn = ((FoldsBatchNorm) conf).getBatchNorm();
             INDArray k = BatchNormFold.factor(params, bn);
-            return new ExportedWeights(BatchNormFold.weight(conf.quantizedWeights().get(0), params.get("W"), k),
-                    BatchNormFold.bias(params, k), scale);
+            return new ExportedWeights(
+                    BatchNormFold.weight(conf.quantizedWeights().get(0), params.get("W"), k),
+                    BatchNormFold.bias(params, k),
+                    scale);
         }
         INDArray w = layer.getParam("W");
         INDArray b = layer.getParam("b");

@@ -4,6 +4,13 @@ import io.github.qat4j.core.quant.EmaMinMaxObserver;
 import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.QuantParams;
 import io.github.qat4j.core.quant.QuantSpec;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.GradientNormalization;
@@ -25,14 +32,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
-
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 
 /**
  * A per-tensor fake quantizer of activations (or of the network input): {@code y = s * (q - z)} with
@@ -81,8 +80,13 @@ public class FakeQuantLayer extends BaseLayer {
     }
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
-                             INDArray paramsView, boolean initializeParams, DataType dataType) {
+    public Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners,
+            int index,
+            INDArray paramsView,
+            boolean initializeParams,
+            DataType dataType) {
         return QatLayers.wire(new Impl(conf, dataType), conf, listeners, index, paramsView, initializeParams);
     }
 
@@ -102,8 +106,7 @@ public class FakeQuantLayer extends BaseLayer {
     }
 
     @Override
-    public void setNIn(InputType inputType, boolean override) {
-    }
+    public void setNIn(InputType inputType, boolean override) {}
 
     @Override
     public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
@@ -260,8 +263,8 @@ public class FakeQuantLayer extends BaseLayer {
                 observe(x, q);
             }
             QuantSpec spec = q.spec(-1);
-            FakeQuant.forward(x, x, new float[] {scale()}, new int[] {zeroPoint()}, spec.qmin(), spec.qmax(), 1,
-                    x.length);
+            FakeQuant.forward(
+                    x, x, new float[] {scale()}, new int[] {zeroPoint()}, spec.qmin(), spec.qmax(), 1, x.length);
             return Tensors.inWorkspace(x, input, workspaceMgr, ArrayType.ACTIVATIONS);
         }
 
@@ -281,8 +284,18 @@ public class FakeQuantLayer extends BaseLayer {
             float[] x = copies.floats("input", input);
             float[] g = copies.floats("gradient", epsilon);
             float[] gradScale = new float[1];
-            FakeQuant.backward(x, g, new float[] {scale()}, new int[] {zeroPoint()}, spec.qmin(), spec.qmax(), 1,
-                    x.length, g, gradScale, FakeQuant.lsqGradScale(x.length, spec.qmax()));
+            FakeQuant.backward(
+                    x,
+                    g,
+                    new float[] {scale()},
+                    new int[] {zeroPoint()},
+                    spec.qmin(),
+                    spec.qmax(),
+                    1,
+                    x.length,
+                    g,
+                    gradScale,
+                    FakeQuant.lsqGradScale(x.length, spec.qmax()));
             if (q.stage(getIterationCount()) == QuantizerConfig.Stage.LEARN) {
                 gradientViews.get(SCALE).assign(gradScale[0]);
             }

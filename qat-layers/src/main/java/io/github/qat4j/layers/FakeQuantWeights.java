@@ -1,12 +1,11 @@
 package io.github.qat4j.layers;
 
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.util.Map;
 
 /**
  * What the implementation of every QAT weight layer adds to DL4J's: each of its
@@ -22,8 +21,8 @@ final class FakeQuantWeights {
     INDArray forward(Layer layer, String key, INDArray p, boolean training) {
         for (QuantizedWeight t : quantizedWeights(layer)) {
             if (t.key().equals(key)) {
-                return WeightScales.forward(t, p, layer.getParam(t.scaleKey()), layer.getIterationCount(), training,
-                        copies);
+                return WeightScales.forward(
+                        t, p, layer.getParam(t.scaleKey()), layer.getIterationCount(), training, copies);
             }
         }
         return p;
@@ -33,12 +32,18 @@ final class FakeQuantWeights {
      * Turns DL4J's backward pass, whose weight gradients are those of the fake-quantized weights, into
      * the gradients of the weights and of their scales.
      */
-    Pair<Gradient, INDArray> backward(Layer layer, Map<String, INDArray> gradientViews,
-                                      Pair<Gradient, INDArray> result) {
+    Pair<Gradient, INDArray> backward(
+            Layer layer, Map<String, INDArray> gradientViews, Pair<Gradient, INDArray> result) {
         for (QuantizedWeight t : quantizedWeights(layer)) {
             INDArray gradScale = gradientViews.get(t.scaleKey());
-            WeightScales.backward(t, layer.getParam(t.key()), layer.getParam(t.scaleKey()), gradientViews.get(t.key()),
-                    gradScale, layer.getIterationCount(), copies);
+            WeightScales.backward(
+                    t,
+                    layer.getParam(t.key()),
+                    layer.getParam(t.scaleKey()),
+                    gradientViews.get(t.key()),
+                    gradScale,
+                    layer.getIterationCount(),
+                    copies);
             result.getFirst().gradientForVariable().put(t.scaleKey(), gradScale);
         }
         return result;

@@ -1,5 +1,11 @@
 package io.github.qat4j.layers;
 
+import static io.github.qat4j.layers.BatchNormFold.BETA;
+import static io.github.qat4j.layers.BatchNormFold.GAMMA;
+import static io.github.qat4j.layers.BatchNormFold.MEAN;
+import static io.github.qat4j.layers.BatchNormFold.VAR;
+import static io.github.qat4j.layers.BatchNormFold.vector;
+
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -11,12 +17,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-
-import static io.github.qat4j.layers.BatchNormFold.BETA;
-import static io.github.qat4j.layers.BatchNormFold.GAMMA;
-import static io.github.qat4j.layers.BatchNormFold.MEAN;
-import static io.github.qat4j.layers.BatchNormFold.VAR;
-import static io.github.qat4j.layers.BatchNormFold.vector;
 
 /**
  * The implementation of a convolution with a folded BatchNorm ({@link QatConvBatchNorm2D},
@@ -47,16 +47,21 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
      * the forward pass may live in a workspace that DL4J has recycled by then): the input it saw,
      * the output shape, the pre-activation {@code y}, and in the batch-statistics mode {@code zHat} and the statistics.
      */
-    private record Pass(INDArray input, long[] shape, double[] preActivation, double[] zHat, double[] batchMean,
-                        double[] batchVar, double[] batchStd) {
+    private record Pass(
+            INDArray input,
+            long[] shape,
+            double[] preActivation,
+            double[] zHat,
+            double[] batchMean,
+            double[] batchVar,
+            double[] batchStd) {
         boolean batchStatistics() {
             return zHat != null;
         }
     }
 
     /** The weights of one pass: {@code W}, the factor {@code k}, {@code W_fold} and its fake-quantized {@code wq}. */
-    private record Weights(INDArray w, INDArray k, INDArray wFold, INDArray wq) {
-    }
+    private record Weights(INDArray w, INDArray k, INDArray wFold, INDArray wq) {}
 
     private Pass training;
     private final Tensors.Copies copies = new Tensors.Copies();
@@ -67,9 +72,9 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         applyDropOutIfNecessary(training, workspaceMgr);
         Pass p = forward(training, weights(training, workspaceMgr));
         this.training = training ? p : null;
-        INDArray y = Tensors.inWorkspace(p.preActivation(), p.shape(), dataType, workspaceMgr,
-                ArrayType.ACTIVATIONS);
-        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, layerConf().getActivationFn().getActivation(y, training));
+        INDArray y = Tensors.inWorkspace(p.preActivation(), p.shape(), dataType, workspaceMgr, ArrayType.ACTIVATIONS);
+        return workspaceMgr.leverageTo(
+                ArrayType.ACTIVATIONS, layerConf().getActivationFn().getActivation(y, training));
     }
 
     private Weights weights(boolean training, LayerWorkspaceMgr workspaceMgr) {
@@ -78,8 +83,7 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         INDArray w = getParamWithNoise(t.key(), training, workspaceMgr);
         INDArray k = BatchNormFold.factor(params, fold.getBatchNorm());
         INDArray wFold = BatchNormFold.weight(t, w, k);
-        INDArray wq = WeightScales.forward(t, wFold, getParam(t.scaleKey()), getIterationCount(), training,
-                copies);
+        INDArray wq = WeightScales.forward(t, wFold, getParam(t.scaleKey()), getIterationCount(), training, copies);
         return new Weights(w, k, wFold, wq);
     }
 
@@ -104,8 +108,16 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
             std[c] = Math.sqrt(var[c] + bn.getEps());
         }
         double[] zHat = copies.doubles("zHat", y.length);
-        view.normalize(y, k, b, mean, std, vector(getParam(GAMMA)).toDoubleVector(),
-                vector(getParam(BETA)).toDoubleVector(), zHat, y);
+        view.normalize(
+                y,
+                k,
+                b,
+                mean,
+                std,
+                vector(getParam(GAMMA)).toDoubleVector(),
+                vector(getParam(BETA)).toDoubleVector(),
+                zHat,
+                y);
         return new Pass(input, u.shape(), y, zHat, mean, var, std);
     }
 
@@ -119,10 +131,14 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
         // The pass activate(true) kept for this input; a caller that backpropagates without it gets one computed.
         Pass p = training != null && training.input() == input ? training : forward(true, weights);
         training = null;
-        INDArray preActivation = Tensors.inWorkspace(p.preActivation(), p.shape(), dataType, workspaceMgr,
-                ArrayType.BP_WORKING_MEM);
-        double[] gradY = copies.doubles("gradient", layerConf().getActivationFn()
-                .backprop(preActivation, epsilon.castTo(dataType)).getFirst());
+        INDArray preActivation =
+                Tensors.inWorkspace(p.preActivation(), p.shape(), dataType, workspaceMgr, ArrayType.BP_WORKING_MEM);
+        double[] gradY = copies.doubles(
+                "gradient",
+                layerConf()
+                        .getActivationFn()
+                        .backprop(preActivation, epsilon.castTo(dataType))
+                        .getFirst());
         ChannelNorm view = view(epsilon.shape());
         int channels = view.channels;
         double[] k = weights.k().toDoubleVector();
@@ -136,8 +152,17 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
             gradGamma = vectorOf(sumGradYZHat);
             double[] sumGradZ = new double[channels];
             double[] sumGradZZHat = new double[channels];
-            view.batchNormBackward(gradY, p.zHat(), vector(getParam(GAMMA)).toDoubleVector(), p.batchStd(), k,
-                    sumGradY, sumGradYZHat, gradY, sumGradZ, sumGradZZHat);
+            view.batchNormBackward(
+                    gradY,
+                    p.zHat(),
+                    vector(getParam(GAMMA)).toDoubleVector(),
+                    p.batchStd(),
+                    k,
+                    sumGradY,
+                    sumGradYZHat,
+                    gradY,
+                    sumGradZ,
+                    sumGradZZHat);
             double[] b = params.containsKey(BIAS) ? vector(getParam(BIAS)).toDoubleVector() : new double[channels];
             if (params.containsKey(BIAS)) {
                 assign(BIAS, sumGradZ);
@@ -164,16 +189,23 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
             gradientViews.get(MEAN).assign(0);
             gradientViews.get(VAR).assign(0);
         }
-        INDArray gradU = Tensors.inWorkspace(gradY, p.shape(), dataType, workspaceMgr,
-                ArrayType.BP_WORKING_MEM);
+        INDArray gradU = Tensors.inWorkspace(gradY, p.shape(), dataType, workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray[] conv = ConvOps.backward(layerConf(), input.castTo(dataType), weights.wq(), gradU);
         INDArray gradFold = conv[1];
-        WeightScales.backward(t, weights.wFold(), getParam(t.scaleKey()), gradFold, gradientViews.get(t.scaleKey()),
-                getIterationCount(), copies);
+        WeightScales.backward(
+                t,
+                weights.wFold(),
+                getParam(t.scaleKey()),
+                gradFold,
+                gradientViews.get(t.scaleKey()),
+                getIterationCount(),
+                copies);
         gradK.addi(BatchNormFold.weightBackward(t, weights.w(), weights.k(), gradFold, gradientViews));
         INDArray gradGammaThroughK = BatchNormFold.gammaGradient(params, gradK, bn);
-        gradientViews.get(GAMMA).assign((gradGamma == null ? gradGammaThroughK : gradGamma.addi(gradGammaThroughK))
-                .reshape(gradientViews.get(GAMMA).shape()));
+        gradientViews
+                .get(GAMMA)
+                .assign((gradGamma == null ? gradGammaThroughK : gradGamma.addi(gradGammaThroughK))
+                        .reshape(gradientViews.get(GAMMA).shape()));
 
         Gradient gradient = new DefaultGradient();
         for (String key : conf.getLayer().initializer().paramKeys(conf.getLayer())) {
@@ -193,13 +225,15 @@ final class FoldedConvLayer extends org.deeplearning4j.nn.layers.convolution.Con
     /** The output tensor as {@code [outer][channels][inner]} in the layer's data format. */
     private ChannelNorm view(long[] shape) {
         return layerConf().getCnn2dDataFormat() == CNN2DFormat.NCHW
-                ? new ChannelNorm(Math.toIntExact(shape[0]), Math.toIntExact(shape[1]),
-                        Math.toIntExact(shape[2] * shape[3]))
+                ? new ChannelNorm(
+                        Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), Math.toIntExact(shape[2] * shape[3]))
                 : new ChannelNorm(Math.toIntExact(shape[0] * shape[1] * shape[2]), Math.toIntExact(shape[3]), 1);
     }
 
     private void assign(String key, double[] values) {
-        gradientViews.get(key).assign(vectorOf(values).reshape(gradientViews.get(key).shape()));
+        gradientViews
+                .get(key)
+                .assign(vectorOf(values).reshape(gradientViews.get(key).shape()));
     }
 
     private INDArray vectorOf(double[] values) {

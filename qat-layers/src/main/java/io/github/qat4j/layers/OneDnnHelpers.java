@@ -1,13 +1,12 @@
 package io.github.qat4j.layers;
 
+import java.util.Locale;
 import org.bytedeco.javacpp.Loader;
 import org.nd4j.linalg.env.EnvironmentalAction;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import java.util.Locale;
 
 /**
  * DL4J's oneDNN layer helpers, on by default wherever qat-layers is on the class path, and the one
@@ -57,8 +56,12 @@ public final class OneDnnHelpers implements EnvironmentalAction {
     public record Status(String build, boolean oneDnnInBuild, boolean helpersOn) {
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "ND4J native build %s, oneDNN %s, DL4J oneDNN layer helpers %s",
-                    build, oneDnnInBuild ? "linked" : "absent", helpersOn ? "on" : "off");
+            return String.format(
+                    Locale.ROOT,
+                    "ND4J native build %s, oneDNN %s, DL4J oneDNN layer helpers %s",
+                    build,
+                    oneDnnInBuild ? "linked" : "absent",
+                    helpersOn ? "on" : "off");
         }
     }
 
@@ -69,10 +72,16 @@ public final class OneDnnHelpers implements EnvironmentalAction {
         boolean used;
         try {
             // The build's feature list; the environment's flag is only a switch, on even in builds without oneDNN.
-            linked = NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo().contains("HAVE_ONEDNN");
-            used = linked && org.nd4j.nativeblas.Nd4jCpu.Environment.getInstance().isUseMKLDNN();
+            linked = NativeOpsHolder.getInstance()
+                    .getDeviceNativeOps()
+                    .buildInfo()
+                    .contains("HAVE_ONEDNN");
+            used = linked
+                    && org.nd4j.nativeblas.Nd4jCpu.Environment.getInstance().isUseMKLDNN();
         } catch (LinkageError | RuntimeException e) {
-            LOG.warn("cannot query the native build for oneDNN ({}); DL4J's layers run without its helpers", e.toString());
+            LOG.warn(
+                    "cannot query the native build for oneDNN ({}); DL4J's layers run without its helpers",
+                    e.toString());
             linked = false;
             used = false;
         }
@@ -86,12 +95,14 @@ public final class OneDnnHelpers implements EnvironmentalAction {
         return Loader.getLoadedLibraries().entrySet().stream()
                 .filter(e -> e.getKey().contains("nd4jcpu"))
                 .map(e -> classifier(e.getValue()))
-                .findFirst().orElse("(not loaded)");
+                .findFirst()
+                .orElse("(not loaded)");
     }
 
     private static String classifier(String path) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("nd4j-native-[^/]*?-(" + Loader.getPlatform()
-                + "[^/]*?)\\.jar").matcher(path);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "nd4j-native-[^/]*?-(" + Loader.getPlatform() + "[^/]*?)\\.jar")
+                .matcher(path);
         return m.find() ? m.group(1) : path;
     }
 }

@@ -1,5 +1,7 @@
 package io.github.qat4j.layers;
 
+import java.util.Collection;
+import java.util.Objects;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -12,9 +14,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 
-import java.util.Collection;
-import java.util.Objects;
-
 /**
  * QAT version of DL4J's {@link ConvolutionLayer}: a 2D convolution: W is [nOut, nIn, kH, kW], one scale per output channel.
  * Build one from a float configuration with {@code Qat.quantize}.
@@ -23,12 +22,16 @@ public class QatConvolution2D extends ConvolutionLayer implements QatWeightLayer
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
     /** For JSON deserialization; use {@code Qat.quantize}. */
-    public QatConvolution2D() {
-    }
+    public QatConvolution2D() {}
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
-                             INDArray paramsView, boolean initializeParams, DataType dataType) {
+    public Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners,
+            int index,
+            INDArray paramsView,
+            boolean initializeParams,
+            DataType dataType) {
         return QatLayers.wire(new Impl(conf, dataType), conf, listeners, index, paramsView, initializeParams);
     }
 
@@ -71,7 +74,9 @@ public class QatConvolution2D extends ConvolutionLayer implements QatWeightLayer
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QatConvolution2D && super.equals(o) && weightQuant.equals(((QatConvolution2D) o).weightQuant);
+        return o instanceof QatConvolution2D
+                && super.equals(o)
+                && weightQuant.equals(((QatConvolution2D) o).weightQuant);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.github.qat4j.layers;
 
+import java.util.Collection;
+import java.util.Objects;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.optimize.api.TrainingListener;
@@ -7,9 +9,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
-
-import java.util.Collection;
-import java.util.Objects;
 
 /**
  * A depthwise 2D convolution and the BatchNorm after it as one QAT layer, as {@link QatConvBatchNorm2D}
@@ -20,20 +19,25 @@ public class QatDepthwiseConvBatchNorm2D extends QatDepthwiseConvolution2D imple
     private BatchNormConfig batchNorm = new BatchNormConfig();
 
     /** For JSON deserialization; use {@code Qat.prepare}. */
-    public QatDepthwiseConvBatchNorm2D() {
-    }
+    public QatDepthwiseConvBatchNorm2D() {}
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
-                             INDArray paramsView, boolean initializeParams, DataType dataType) {
-        return QatLayers.wire(new FoldedConvLayer(conf, dataType), conf, listeners, index, paramsView,
-                initializeParams);
+    public Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners,
+            int index,
+            INDArray paramsView,
+            boolean initializeParams,
+            DataType dataType) {
+        return QatLayers.wire(
+                new FoldedConvLayer(conf, dataType), conf, listeners, index, paramsView, initializeParams);
     }
 
     /** Running statistics change by their update rule alone (DL4J's BatchNormalization does the same). */
     @Override
     public IUpdater getUpdaterByParam(String param) {
-        return BatchNormFold.MEAN.equals(param) || BatchNormFold.VAR.equals(param) ? new NoOp()
+        return BatchNormFold.MEAN.equals(param) || BatchNormFold.VAR.equals(param)
+                ? new NoOp()
                 : super.getUpdaterByParam(param);
     }
 
@@ -56,7 +60,8 @@ public class QatDepthwiseConvBatchNorm2D extends QatDepthwiseConvolution2D imple
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QatDepthwiseConvBatchNorm2D && super.equals(o)
+        return o instanceof QatDepthwiseConvBatchNorm2D
+                && super.equals(o)
                 && batchNorm.equals(((QatDepthwiseConvBatchNorm2D) o).batchNorm);
     }
 

@@ -1,5 +1,7 @@
 package io.github.qat4j.layers;
 
+import java.util.Collection;
+import java.util.Objects;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
@@ -12,9 +14,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 
-import java.util.Collection;
-import java.util.Objects;
-
 /**
  * QAT version of DL4J's {@link DepthwiseConvolution2D}: a depthwise 2D convolution: W is [kH, kW, nIn, depthMultiplier], one scale per output channel (input channel x multiplier).
  * Build one from a float configuration with {@code Qat.quantize}.
@@ -23,12 +22,16 @@ public class QatDepthwiseConvolution2D extends DepthwiseConvolution2D implements
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
     /** For JSON deserialization; use {@code Qat.quantize}. */
-    public QatDepthwiseConvolution2D() {
-    }
+    public QatDepthwiseConvolution2D() {}
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
-                             INDArray paramsView, boolean initializeParams, DataType dataType) {
+    public Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners,
+            int index,
+            INDArray paramsView,
+            boolean initializeParams,
+            DataType dataType) {
         return QatLayers.wire(new Impl(conf, dataType), conf, listeners, index, paramsView, initializeParams);
     }
 
@@ -71,7 +74,9 @@ public class QatDepthwiseConvolution2D extends DepthwiseConvolution2D implements
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QatDepthwiseConvolution2D && super.equals(o) && weightQuant.equals(((QatDepthwiseConvolution2D) o).weightQuant);
+        return o instanceof QatDepthwiseConvolution2D
+                && super.equals(o)
+                && weightQuant.equals(((QatDepthwiseConvolution2D) o).weightQuant);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.github.qat4j.layers;
 
+import java.util.Collection;
+import java.util.Objects;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -12,9 +14,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 
-import java.util.Collection;
-import java.util.Objects;
-
 /**
  * QAT version of DL4J's {@link OutputLayer}: the output layer: W is [nIn, nOut], one scale per output column; the logits stay in float (the int8 runtime dequantizes the int32 accumulators), so the loss sees no output rounding.
  * Build one from a float configuration with {@code Qat.quantize}.
@@ -23,12 +22,16 @@ public class QatOutput extends OutputLayer implements QatWeightLayer {
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
     /** For JSON deserialization; use {@code Qat.quantize}. */
-    public QatOutput() {
-    }
+    public QatOutput() {}
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
-                             INDArray paramsView, boolean initializeParams, DataType dataType) {
+    public Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners,
+            int index,
+            INDArray paramsView,
+            boolean initializeParams,
+            DataType dataType) {
         return QatLayers.wire(new Impl(conf, dataType), conf, listeners, index, paramsView, initializeParams);
     }
 

@@ -1,16 +1,15 @@
 package io.github.qat4j.layers;
 
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The parameters of a float layer followed by the scales of each of its quantized weights and, for a
@@ -74,8 +73,8 @@ final class QatParamInitializer implements ParamInitializer {
     public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initializeParams) {
         INDArray flat = paramsView.reshape(paramsView.length());
         long baseCount = base.numParams(conf);
-        Map<String, INDArray> params = new LinkedHashMap<>(
-                base.init(conf, flat.get(NDArrayIndex.interval(0, baseCount)), initializeParams));
+        Map<String, INDArray> params =
+                new LinkedHashMap<>(base.init(conf, flat.get(NDArrayIndex.interval(0, baseCount)), initializeParams));
         Map<String, INDArray> extra = extra(conf, flat, baseCount);
         extra.keySet().forEach(conf::addVariable);
         params.putAll(extra);

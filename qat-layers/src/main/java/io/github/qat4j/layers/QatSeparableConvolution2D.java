@@ -1,5 +1,8 @@
 package io.github.qat4j.layers;
 
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
@@ -11,10 +14,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
-
-import java.util.Collection;
-import java.util.List;
-import java.util.Objects;
 
 /**
  * QAT version of DL4J's {@link SeparableConvolution2D}: a depthwise convolution with W
@@ -30,12 +29,16 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
     private QuantizerConfig weightQuant = QuantizerConfig.weights(8);
 
     /** For JSON deserialization; use {@code Qat.quantize}. */
-    public QatSeparableConvolution2D() {
-    }
+    public QatSeparableConvolution2D() {}
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int index,
-                             INDArray paramsView, boolean initializeParams, DataType dataType) {
+    public Layer instantiate(
+            NeuralNetConfiguration conf,
+            Collection<TrainingListener> listeners,
+            int index,
+            INDArray paramsView,
+            boolean initializeParams,
+            DataType dataType) {
         return QatLayers.wire(new Impl(conf, dataType), conf, listeners, index, paramsView, initializeParams);
     }
 
@@ -61,9 +64,15 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
 
     @Override
     public List<QuantizedWeight> quantizedWeights() {
-        return List.of(QatWeightLayer.super.quantizedWeights().get(0),
-                new QuantizedWeight(SeparableConvolutionParamInitializer.POINT_WISE_WEIGHT_KEY, POINTWISE_SCALE_KEY,
-                        weightQuant, 0, 0, getNOut()));
+        return List.of(
+                QatWeightLayer.super.quantizedWeights().get(0),
+                new QuantizedWeight(
+                        SeparableConvolutionParamInitializer.POINT_WISE_WEIGHT_KEY,
+                        POINTWISE_SCALE_KEY,
+                        weightQuant,
+                        0,
+                        0,
+                        getNOut()));
     }
 
     @Override
@@ -85,7 +94,8 @@ public class QatSeparableConvolution2D extends SeparableConvolution2D implements
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof QatSeparableConvolution2D && super.equals(o)
+        return o instanceof QatSeparableConvolution2D
+                && super.equals(o)
                 && weightQuant.equals(((QatSeparableConvolution2D) o).weightQuant);
     }
 

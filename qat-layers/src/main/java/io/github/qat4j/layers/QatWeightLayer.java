@@ -43,8 +43,13 @@ public interface QatWeightLayer {
      * One fake-quantized weight tensor: its parameter, the parameter of its scales, its quantizer, and
      * the axes (first and last, inclusive, contiguous in row-major order) that index its output channel.
      */
-    record QuantizedWeight(String key, String scaleKey, QuantizerConfig quant, int firstChannelAxis,
-                           int lastChannelAxis, long channels) {
+    record QuantizedWeight(
+            String key,
+            String scaleKey,
+            QuantizerConfig quant,
+            int firstChannelAxis,
+            int lastChannelAxis,
+            long channels) {
         public long scaleCount() {
             return quant.isPerChannel() ? channels : 1;
         }

@@ -1,11 +1,10 @@
 package io.github.qat4j.layers;
 
 import io.github.qat4j.core.quant.QuantSpec;
-import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.Sgd;
-
 import java.io.Serializable;
 import java.util.Objects;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Sgd;
 
 /**
  * How one tensor of a QAT layer is fake-quantized, and the staged schedule of its scale
@@ -53,8 +52,7 @@ public final class QuantizerConfig implements Serializable, Cloneable {
      */
     public static final double DEFAULT_SCALE_LEARNING_RATE = 0.001;
 
-    public QuantizerConfig() {
-    }
+    public QuantizerConfig() {}
 
     /** Weights: signed, symmetric, per output channel, scales from {@code max|w|}, learned from the start. */
     public static QuantizerConfig weights(int bits) {
@@ -90,7 +88,11 @@ public final class QuantizerConfig implements Serializable, Cloneable {
     }
 
     /** Where a quantizer is in its schedule at a given iteration. */
-    public enum Stage { OBSERVE, LEARN, FROZEN }
+    public enum Stage {
+        OBSERVE,
+        LEARN,
+        FROZEN
+    }
 
     public int getBits() {
         return bits;
@@ -198,17 +200,31 @@ public final class QuantizerConfig implements Serializable, Cloneable {
             return false;
         }
         QuantizerConfig c = (QuantizerConfig) o;
-        return bits == c.bits && signed == c.signed && symmetric == c.symmetric && perChannel == c.perChannel
-                && enabled == c.enabled && observeIterations == c.observeIterations
-                && freezeIteration == c.freezeIteration && scaleInit == c.scaleInit
+        return bits == c.bits
+                && signed == c.signed
+                && symmetric == c.symmetric
+                && perChannel == c.perChannel
+                && enabled == c.enabled
+                && observeIterations == c.observeIterations
+                && freezeIteration == c.freezeIteration
+                && scaleInit == c.scaleInit
                 && Double.compare(emaAveragingConstant, c.emaAveragingConstant) == 0
                 && scaleUpdater.equals(c.scaleUpdater);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(bits, signed, symmetric, perChannel, enabled, observeIterations, freezeIteration,
-                scaleInit, emaAveragingConstant, scaleUpdater);
+        return Objects.hash(
+                bits,
+                signed,
+                symmetric,
+                perChannel,
+                enabled,
+                observeIterations,
+                freezeIteration,
+                scaleInit,
+                emaAveragingConstant,
+                scaleUpdater);
     }
 
     @Override

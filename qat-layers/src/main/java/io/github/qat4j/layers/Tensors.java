@@ -1,5 +1,9 @@
 package io.github.qat4j.layers;
 
+import java.nio.Buffer;
+import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.Map;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -7,20 +11,13 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.Buffer;
-import java.nio.FloatBuffer;
-import java.util.HashMap;
-import java.util.Map;
-
-
 /**
  * Moves tensors between ND4J and the flat row-major float arrays that qat-core's quantization math
  * uses, with one bulk copy each way (ND4J's own {@code asFloat} and {@code Nd4j.create(float[])} go
  * element by element through an indexer, which cost more than the math).
  */
 public final class Tensors {
-    private Tensors() {
-    }
+    private Tensors() {}
 
     /** A row-major copy of {@code x} as floats (doubles are narrowed: quantization error dwarfs the rounding). */
     public static float[] toFloats(INDArray x) {
@@ -63,7 +60,9 @@ public final class Tensors {
     }
 
     private static float[] toFloats(INDArray x, float[] reuse) {
-        INDArray c = x.dataType() == DataType.FLOAT && denseRowMajor(x) ? x : x.castTo(DataType.FLOAT).dup('c');
+        INDArray c = x.dataType() == DataType.FLOAT && denseRowMajor(x)
+                ? x
+                : x.castTo(DataType.FLOAT).dup('c');
         int length = Math.toIntExact(c.length());
         float[] values = reuse != null && reuse.length == length ? reuse : new float[length];
         slice(c.data().asNioFloat(), c).get(values);
@@ -76,8 +75,10 @@ public final class Tensors {
     }
 
     private static double[] toDoubles(INDArray x, double[] reuse) {
-        INDArray c = (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE) && denseRowMajor(x) ? x
-                : x.castTo(x.dataType() == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT).dup('c');
+        INDArray c = (x.dataType() == DataType.FLOAT || x.dataType() == DataType.DOUBLE) && denseRowMajor(x)
+                ? x
+                : x.castTo(x.dataType() == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT)
+                        .dup('c');
         int length = Math.toIntExact(c.length());
         double[] values = reuse != null && reuse.length == length ? reuse : new double[length];
         if (c.dataType() == DataType.DOUBLE) {
@@ -148,8 +149,8 @@ public final class Tensors {
     }
 
     /** {@code values} in a new array of the given shape and type, in the workspace DL4J expects for {@code type}. */
-    static INDArray inWorkspace(double[] values, long[] shape, DataType dataType, LayerWorkspaceMgr workspaceMgr,
-                                ArrayType type) {
+    static INDArray inWorkspace(
+            double[] values, long[] shape, DataType dataType, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
         if (dataType != DataType.FLOAT && dataType != DataType.DOUBLE) {
             return workspaceMgr.castTo(type, dataType, write(values, detachedFloats(shape)), false);
         }
@@ -157,8 +158,8 @@ public final class Tensors {
     }
 
     /** {@code values} in a new array of the given shape and type, in the workspace DL4J expects for {@code type}. */
-    static INDArray inWorkspace(float[] values, long[] shape, DataType dataType, LayerWorkspaceMgr workspaceMgr,
-                                ArrayType type) {
+    static INDArray inWorkspace(
+            float[] values, long[] shape, DataType dataType, LayerWorkspaceMgr workspaceMgr, ArrayType type) {
         if (dataType != DataType.FLOAT) {
             return workspaceMgr.castTo(type, dataType, write(values, detachedFloats(shape)), false);
         }

@@ -3,10 +3,9 @@ package io.github.qat4j.layers;
 import io.github.qat4j.core.quant.FakeQuant;
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
-
-import java.util.Map;
 
 /**
  * Fake quantization of a layer's weight tensors with their (per output channel) scales: the glue
@@ -14,8 +13,7 @@ import java.util.Map;
  * The overloads taking a {@link QatWeightLayer} act on its weight {@code W}.
  */
 public final class WeightScales {
-    private WeightScales() {
-    }
+    private WeightScales() {}
 
     /** Scales from the weights by the configured rule ({@code max|w|} or LSQ's initialisation). */
     static INDArray initial(QuantizedWeight t, INDArray w) {
@@ -44,8 +42,8 @@ public final class WeightScales {
      * The weights the forward pass uses. In the observe stage of training the scales are first reset
      * from the current weights, so they follow the weights until learning starts.
      */
-    static INDArray forward(QuantizedWeight t, INDArray w, INDArray scale, long iteration, boolean training,
-                            Tensors.Copies copies) {
+    static INDArray forward(
+            QuantizedWeight t, INDArray w, INDArray scale, long iteration, boolean training, Tensors.Copies copies) {
         QuantizerConfig q = t.quant();
         if (!q.isEnabled()) {
             return w;
@@ -59,8 +57,15 @@ public final class WeightScales {
         int[] order = channelsFirst(t, w);
         INDArray wc = w.permute(order);
         float[] x = copies.floats(t.key(), wc);
-        FakeQuant.forward(x, x, scale.toFloatVector(), new int[v.channels], v.spec.qmin(), v.spec.qmax(),
-                v.channels, x.length / v.channels);
+        FakeQuant.forward(
+                x,
+                x,
+                scale.toFloatVector(),
+                new int[v.channels],
+                v.spec.qmin(),
+                v.spec.qmax(),
+                v.channels,
+                x.length / v.channels);
         return Tensors.detached(x, wc).permute(inverse(order));
     }
 
@@ -69,8 +74,14 @@ public final class WeightScales {
      * gradient of W, and writes the LSQ gradient of the scales into {@code gradScale} (zero outside
      * the learn stage).
      */
-    static void backward(QuantizedWeight t, INDArray w, INDArray scale, INDArray gradW, INDArray gradScale,
-                         long iteration, Tensors.Copies copies) {
+    static void backward(
+            QuantizedWeight t,
+            INDArray w,
+            INDArray scale,
+            INDArray gradW,
+            INDArray gradScale,
+            long iteration,
+            Tensors.Copies copies) {
         QuantizerConfig q = t.quant();
         if (!q.isEnabled()) {
             gradScale.assign(0);
@@ -82,9 +93,18 @@ public final class WeightScales {
         INDArray gradWc = gradW.permute(order);
         float[] g = copies.floats(t.key() + " gradient", gradWc);
         float[] gs = new float[v.channels];
-        FakeQuant.backward(x, g, scale.toFloatVector(), new int[v.channels], v.spec.qmin(), v.spec.qmax(),
-                v.channels, x.length / v.channels, g, gs, FakeQuant.lsqGradScale(x.length / v.channels,
-                        v.spec.qmax()));
+        FakeQuant.backward(
+                x,
+                g,
+                scale.toFloatVector(),
+                new int[v.channels],
+                v.spec.qmin(),
+                v.spec.qmax(),
+                v.channels,
+                x.length / v.channels,
+                g,
+                gs,
+                FakeQuant.lsqGradScale(x.length / v.channels, v.spec.qmax()));
         gradW.assign(Tensors.detached(g, gradWc).permute(inverse(order)));
         if (q.stage(iteration) == QuantizerConfig.Stage.LEARN) {
             gradScale.assign(Tensors.detached(gs, gradScale));
@@ -133,7 +153,9 @@ public final class WeightScales {
             return new View(q.spec(-1), 1, Math.toIntExact(w.length()));
         }
         long[] shape = w.shape();
-        return new View(q.spec(t.firstChannelAxis()), Tensors.product(shape, t.firstChannelAxis(), t.lastChannelAxis()),
+        return new View(
+                q.spec(t.firstChannelAxis()),
+                Tensors.product(shape, t.firstChannelAxis(), t.lastChannelAxis()),
                 Tensors.product(shape, t.lastChannelAxis() + 1, shape.length - 1));
     }
 

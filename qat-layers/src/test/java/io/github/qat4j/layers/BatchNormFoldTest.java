@@ -1,7 +1,19 @@
 package io.github.qat4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.io.File;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -30,19 +42,6 @@ import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.io.File;
-import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Random;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** BatchNorm folding: prepare, the folded forward pass against an independent reference, gradients, save/load. */
 class BatchNormFoldTest {
     private static final int SIZE = 6;
@@ -55,17 +54,37 @@ class BatchNormFoldTest {
      */
     private static MultiLayerNetwork convBatchNormNet(DataType type, Activation activation, Activation convActivation) {
         var conf = new NeuralNetConfiguration.Builder()
-                .seed(5).dataType(type).weightInit(WeightInit.XAVIER).updater(new Sgd(0.1))
+                .seed(5)
+                .dataType(type)
+                .weightInit(WeightInit.XAVIER)
+                .updater(new Sgd(0.1))
                 .list()
-                .layer(new ConvolutionLayer.Builder(3, 3).name("conv").nOut(4).activation(convActivation).build())
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .name("conv")
+                        .nOut(4)
+                        .activation(convActivation)
+                        .build())
                 .layer(new BatchNormalization.Builder().name("bn").build())
-                .layer(new ActivationLayer.Builder().name("act").activation(activation).build())
-                .layer(new DepthwiseConvolution2D.Builder(3, 3).name("dw").depthMultiplier(2)
-                        .convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build())
-                .layer(new BatchNormalization.Builder().name("dwbn").useLogStd(false).build())
+                .layer(new ActivationLayer.Builder()
+                        .name("act")
+                        .activation(activation)
+                        .build())
+                .layer(new DepthwiseConvolution2D.Builder(3, 3)
+                        .name("dw")
+                        .depthMultiplier(2)
+                        .convolutionMode(ConvolutionMode.Same)
+                        .activation(Activation.IDENTITY)
+                        .build())
+                .layer(new BatchNormalization.Builder()
+                        .name("dwbn")
+                        .useLogStd(false)
+                        .build())
                 .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output").nOut(CLASSES)
-                        .activation(Activation.SOFTMAX).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .name("output")
+                        .nOut(CLASSES)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutional(SIZE, SIZE, IN))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -92,8 +111,10 @@ class BatchNormFoldTest {
         if (l.paramTable().containsKey("var")) {
             l.getParam("var").assign(var.reshape(l.getParam("var").shape()));
         } else {
-            l.getParam("log10stdev").assign(org.nd4j.linalg.ops.transforms.Transforms.log(var, 10).muli(0.5)
-                    .reshape(l.getParam("log10stdev").shape()));
+            l.getParam("log10stdev")
+                    .assign(org.nd4j.linalg.ops.transforms.Transforms.log(var, 10)
+                            .muli(0.5)
+                            .reshape(l.getParam("log10stdev").shape()));
         }
     }
 
@@ -114,13 +135,23 @@ class BatchNormFoldTest {
         MultiLayerNetwork net = convBatchNormNet(DataType.FLOAT, Activation.RELU, Activation.IDENTITY);
         MultiLayerNetwork qat = Qat.prepare(net, new QatConfig().disabled());
         List<Class<?>> types = java.util.Arrays.stream(qat.getLayers())
-                .<Class<?>>map(l -> l.conf().getLayer().getClass()).toList();
-        assertEquals(List.of(FakeQuantLayer.class, QatConvBatchNorm2D.class, FakeQuantLayer.class,
-                QatDepthwiseConvBatchNorm2D.class, FakeQuantLayer.class, GlobalPoolingLayer.class, FakeQuantLayer.class,
-                QatOutput.class), types);
+                .<Class<?>>map(l -> l.conf().getLayer().getClass())
+                .toList();
+        assertEquals(
+                List.of(
+                        FakeQuantLayer.class,
+                        QatConvBatchNorm2D.class,
+                        FakeQuantLayer.class,
+                        QatDepthwiseConvBatchNorm2D.class,
+                        FakeQuantLayer.class,
+                        GlobalPoolingLayer.class,
+                        FakeQuantLayer.class,
+                        QatOutput.class),
+                types);
         // The ReLU after the BatchNorm became the fused layer's activation, before its quantizer.
-        assertEquals(Activation.RELU.getActivationFunction(), ((QatConvBatchNorm2D) qat.getLayer(1).conf().getLayer())
-                .getActivationFn());
+        assertEquals(
+                Activation.RELU.getActivationFunction(),
+                ((QatConvBatchNorm2D) qat.getLayer(1).conf().getLayer()).getActivationFn());
         INDArray x = images(8, DataType.FLOAT);
         assertTrue(net.output(x).equalsWithEps(qat.output(x), 1e-5), net.output(x) + "\nvs\n" + qat.output(x));
     }
@@ -129,15 +160,26 @@ class BatchNormFoldTest {
     @Test
     void channelsLastFoldsTheSame() {
         var conf = new NeuralNetConfiguration.Builder()
-                .seed(5).dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER)
+                .seed(5)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(4).hasBias(false).activation(Activation.IDENTITY).build())
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .nOut(4)
+                        .hasBias(false)
+                        .activation(Activation.IDENTITY)
+                        .build())
                 .layer(new BatchNormalization.Builder().build())
-                .layer(new DepthwiseConvolution2D.Builder(3, 3).depthMultiplier(2).activation(Activation.IDENTITY).build())
+                .layer(new DepthwiseConvolution2D.Builder(3, 3)
+                        .depthMultiplier(2)
+                        .activation(Activation.IDENTITY)
+                        .build())
                 .layer(new BatchNormalization.Builder().build())
                 .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(CLASSES)
-                        .activation(Activation.SOFTMAX).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(CLASSES)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutional(SIZE, SIZE, IN, org.deeplearning4j.nn.conf.CNN2DFormat.NHWC))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -146,11 +188,14 @@ class BatchNormFoldTest {
             randomizeBatchNorm(l, 31);
         }
         MultiLayerNetwork qat = Qat.prepare(net, new QatConfig().disabled().batchNormFreezeEpoch(-1));
-        assertInstanceOf(QatDepthwiseConvBatchNorm2D.class, qat.getLayer(3).conf().getLayer());
+        assertInstanceOf(
+                QatDepthwiseConvBatchNorm2D.class, qat.getLayer(3).conf().getLayer());
         INDArray x = images(4, DataType.FLOAT).permute(0, 2, 3, 1).dup();
         assertTrue(net.output(x).equalsWithEps(qat.output(x), 1e-5));
         // Batch statistics in training mode, over the right axes.
-        assertTrue(net.feedForward(x, true).get(4).equalsWithEps(qat.feedForward(x, true).get(5), 1e-4));
+        assertTrue(net.feedForward(x, true)
+                .get(4)
+                .equalsWithEps(qat.feedForward(x, true).get(5), 1e-4));
     }
 
     @Test
@@ -161,7 +206,8 @@ class BatchNormFoldTest {
         assertInstanceOf(QatConvBatchNorm2D.class, qat.getLayer("conv2").conf().getLayer());
         assertFalse(qat.getConfiguration().getVertices().containsKey("bn"));
         assertFalse(qat.getConfiguration().getVertices().containsKey("relu"));
-        assertEquals(List.of("conv2" + Qat.QUANTIZER_SUFFIX, "conv" + Qat.QUANTIZER_SUFFIX),
+        assertEquals(
+                List.of("conv2" + Qat.QUANTIZER_SUFFIX, "conv" + Qat.QUANTIZER_SUFFIX),
                 qat.getConfiguration().getVertexInputs().get("add"));
         INDArray x = images(4, DataType.FLOAT);
         assertTrue(g.outputSingle(x).equalsWithEps(qat.outputSingle(x), 1e-5));
@@ -170,9 +216,10 @@ class BatchNormFoldTest {
     @Test
     void aBatchNormThatCannotFoldIsNamedOrKeptInFloat() {
         ComputationGraph g = graph(true);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Qat.prepare(g, new QatConfig().disabled()));
-        assertTrue(e.getMessage().contains("\"bn3\"") && e.getMessage().contains("\"conv3\" is also read elsewhere"),
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Qat.prepare(g, new QatConfig().disabled()));
+        assertTrue(
+                e.getMessage().contains("\"bn3\"") && e.getMessage().contains("\"conv3\" is also read elsewhere"),
                 e.getMessage());
         ComputationGraph kept = Qat.prepare(g, new QatConfig().disabled().keepUnsupportedInFloat(true));
         assertInstanceOf(BatchNormalization.class, kept.getLayer("bn3").conf().getLayer());
@@ -190,26 +237,52 @@ class BatchNormFoldTest {
      */
     private static ComputationGraph graph(boolean unfoldable) {
         var b = new NeuralNetConfiguration.Builder()
-                .seed(9).dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER).updater(new Sgd(0.1))
+                .seed(9)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER)
+                .updater(new Sgd(0.1))
                 .convolutionMode(ConvolutionMode.Same)
                 .graphBuilder()
                 .addInputs("in")
                 .setInputTypes(InputType.convolutional(SIZE, SIZE, IN))
-                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build(), "in")
+                .addLayer(
+                        "conv",
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(4)
+                                .activation(Activation.IDENTITY)
+                                .build(),
+                        "in")
                 .addLayer("bn", new BatchNormalization.Builder().build(), "conv")
                 .addLayer("relu", new ActivationLayer(Activation.RELU), "bn")
-                .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build(), "relu")
+                .addLayer(
+                        "conv2",
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(4)
+                                .activation(Activation.IDENTITY)
+                                .build(),
+                        "relu")
                 .addLayer("bn2", new BatchNormalization.Builder().build(), "conv2");
         if (unfoldable) {
-            b.addLayer("conv3", new ConvolutionLayer.Builder(1, 1).nOut(4).activation(Activation.IDENTITY).build(), "relu")
+            b.addLayer(
+                            "conv3",
+                            new ConvolutionLayer.Builder(1, 1)
+                                    .nOut(4)
+                                    .activation(Activation.IDENTITY)
+                                    .build(),
+                            "relu")
                     .addLayer("bn3", new BatchNormalization.Builder().build(), "conv3")
                     .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "relu", "bn3", "conv3");
         } else {
             b.addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn2", "relu");
         }
         b.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "add")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(CLASSES)
-                        .activation(Activation.SOFTMAX).build(), "pool")
+                .addLayer(
+                        "out",
+                        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                                .nOut(CLASSES)
+                                .activation(Activation.SOFTMAX)
+                                .build(),
+                        "pool")
                 .setOutputs("out");
         ComputationGraph g = new ComputationGraph(b.build());
         g.init();
@@ -241,10 +314,14 @@ class BatchNormFoldTest {
                 assertTrue(fold[0].equalsWithEps(exported.weight(), 1e-6), "exported W_fold of layer " + layer);
                 assertTrue(fold[1].equalsWithEps(exported.bias(), 1e-6), "exported b_fold of layer " + layer);
                 INDArray wq = fakeQuantize(fold[0], fused.getParam(QatWeightLayer.SCALE_KEY), depthwise);
-                INDArray expected = referenceConv(conv.conf().getLayer(), wq, fold[1], fused.conf().getLayer())
+                INDArray expected = referenceConv(
+                                conv.conf().getLayer(),
+                                wq,
+                                fold[1],
+                                fused.conf().getLayer())
                         .output(acts.get(layer));
-                assertTrue(expected.equalsWithEps(acts.get(layer + 1), 1e-5),
-                        "layer " + layer + ", training " + training);
+                assertTrue(
+                        expected.equalsWithEps(acts.get(layer + 1), 1e-5), "layer " + layer + ", training " + training);
             }
         }
     }
@@ -256,16 +333,21 @@ class BatchNormFoldTest {
         long channels = bn.getParam("gamma").length();
         INDArray bias = Nd4j.create(w.dataType(), channels);
         for (int c = 0; c < channels; c++) {
-            double var = bn.paramTable().containsKey("var") ? bn.getParam("var").getDouble(c)
+            double var = bn.paramTable().containsKey("var")
+                    ? bn.getParam("var").getDouble(c)
                     : Math.pow(10, 2 * bn.getParam("log10stdev").getDouble(c));
             double k = bn.getParam("gamma").getDouble(c) / Math.sqrt(var + eps);
             double b = conv.paramTable().containsKey("b") ? conv.getParam("b").getDouble(c) : 0;
-            bias.putScalar(c, bn.getParam("beta").getDouble(c) + (b - bn.getParam("mean").getDouble(c)) * k);
+            bias.putScalar(
+                    c,
+                    bn.getParam("beta").getDouble(c) + (b - bn.getParam("mean").getDouble(c)) * k);
             // Depthwise W is [kH, kW, in, multiplier]; output channel c is in * multiplier + m.
             INDArray slice = depthwise
-                    ? w.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                    org.nd4j.linalg.indexing.NDArrayIndex.point(c / w.size(3)),
-                    org.nd4j.linalg.indexing.NDArrayIndex.point(c % w.size(3)))
+                    ? w.get(
+                            org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                            org.nd4j.linalg.indexing.NDArrayIndex.all(),
+                            org.nd4j.linalg.indexing.NDArrayIndex.point(c / w.size(3)),
+                            org.nd4j.linalg.indexing.NDArrayIndex.point(c % w.size(3)))
                     : w.slice(c);
             slice.muli(k);
         }
@@ -286,13 +368,19 @@ class BatchNormFoldTest {
     }
 
     /** A plain DL4J convolution with the float layer's geometry and the fused layer's activation. */
-    private static MultiLayerNetwork referenceConv(org.deeplearning4j.nn.conf.layers.Layer floatConv, INDArray w,
-                                                   INDArray b, org.deeplearning4j.nn.conf.layers.Layer fused) {
+    private static MultiLayerNetwork referenceConv(
+            org.deeplearning4j.nn.conf.layers.Layer floatConv,
+            INDArray w,
+            INDArray b,
+            org.deeplearning4j.nn.conf.layers.Layer fused) {
         ConvolutionLayer c = (ConvolutionLayer) floatConv.clone();
         c.setActivationFn(((ConvolutionLayer) fused).getActivationFn());
         c.setHasBias(true);
-        MultiLayerNetwork ref = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT)
-                .list().layer(c).build());
+        MultiLayerNetwork ref = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .dataType(DataType.FLOAT)
+                .list()
+                .layer(c)
+                .build());
         ref.init();
         ref.getLayer(0).setParam("W", w);
         ref.getLayer(0).setParam("b", b.reshape(ref.getLayer(0).getParam("b").shape()));
@@ -306,8 +394,8 @@ class BatchNormFoldTest {
         try {
             for (int freezeEpoch : new int[] {-1, 0}) {
                 MultiLayerNetwork net = convBatchNormNet(DataType.DOUBLE, Activation.TANH, Activation.IDENTITY);
-                MultiLayerNetwork qat = Qat.prepare(net, new QatConfig().disabled().updater(new NoOp())
-                        .batchNormFreezeEpoch(freezeEpoch));
+                MultiLayerNetwork qat = Qat.prepare(
+                        net, new QatConfig().disabled().updater(new NoOp()).batchNormFreezeEpoch(freezeEpoch));
                 Set<String> excluded = new HashSet<>();
                 for (int i = 0; i < qat.getnLayers(); i++) {
                     for (String key : qat.getLayer(i).paramTable().keySet()) {
@@ -318,10 +406,17 @@ class BatchNormFoldTest {
                 }
                 // A subset of each parameter keeps this to seconds: every forward pass goes through the
                 // quantizer layers, about 25 ms here.
-                assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(qat)
-                        .input(images(3, DataType.DOUBLE)).labels(labels(3, DataType.DOUBLE))
-                        .epsilon(1e-6).maxRelError(1e-3).minAbsoluteError(1e-8).excludeParams(excluded)
-                        .subset(true).maxPerParam(6)),
+                assertTrue(
+                        GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig()
+                                .net(qat)
+                                .input(images(3, DataType.DOUBLE))
+                                .labels(labels(3, DataType.DOUBLE))
+                                .epsilon(1e-6)
+                                .maxRelError(1e-3)
+                                .minAbsoluteError(1e-8)
+                                .excludeParams(excluded)
+                                .subset(true)
+                                .maxPerParam(6)),
                         "freeze epoch " + freezeEpoch);
             }
         } finally {
@@ -350,7 +445,8 @@ class BatchNormFoldTest {
             for (String key : List.of("gamma", "beta", "mean")) {
                 assertClose(bn.getParam(key), fused.getParam(key), key + " of " + pair[2]);
             }
-            INDArray var = bn.paramTable().containsKey("var") ? bn.getParam("var")
+            INDArray var = bn.paramTable().containsKey("var")
+                    ? bn.getParam("var")
                     : powTen(bn.getParam("log10stdev").mul(2));
             assertClose(var, fused.getParam("var"), "var of " + pair[2]);
         }
@@ -368,7 +464,8 @@ class BatchNormFoldTest {
 
     @Test
     void saveLoadOfAFoldedNetworkGivesIdenticalOutputsAndResumesIdentically(@TempDir Path dir) throws Exception {
-        MultiLayerNetwork qat = Qat.prepare(convBatchNormNet(DataType.FLOAT, Activation.RELU, Activation.IDENTITY),
+        MultiLayerNetwork qat = Qat.prepare(
+                convBatchNormNet(DataType.FLOAT, Activation.RELU, Activation.IDENTITY),
                 new QatConfig().observeIterations(1));
         DataSet batch = new DataSet(images(8, DataType.FLOAT), labels(8, DataType.FLOAT));
         for (int i = 0; i < 3; i++) {

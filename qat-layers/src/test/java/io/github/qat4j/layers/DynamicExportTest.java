@@ -1,12 +1,12 @@
 package io.github.qat4j.layers;
 
-import io.github.qat4j.layers.export.DynamicExporter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.OpInfo;
+import io.github.qat4j.layers.export.DynamicExporter;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -25,12 +25,25 @@ class DynamicExportTest {
 
     private static MultiLayerNetwork mlp(Activation hidden) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(16).dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER)
+                .seed(16)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(new DenseLayer.Builder().name("fc1").nOut(32).activation(hidden).build())
-                .layer(new DenseLayer.Builder().name("fc2").nOut(24).activation(Activation.RELU6).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD).name("out")
-                        .nOut(10).activation(Activation.SOFTMAX).build())
+                .layer(new DenseLayer.Builder()
+                        .name("fc1")
+                        .nOut(32)
+                        .activation(hidden)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .name("fc2")
+                        .nOut(24)
+                        .activation(Activation.RELU6)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD)
+                        .name("out")
+                        .nOut(10)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutionalFlat(8, 8, 1))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -49,7 +62,8 @@ class DynamicExportTest {
             assertEquals(8, op.weights().bits());
         }
         assertTrue(model.softmax());
-        INDArray x = TestNets.images(64, 1, 8, 5, DataType.FLOAT).reshape(64, 64).muli(4);
+        INDArray x =
+                TestNets.images(64, 1, 8, 5, DataType.FLOAT).reshape(64, 64).muli(4);
         float[][] expected = net.output(x).toFloatMatrix();
         float[][] got = model.predict(x.toFloatMatrix());
         int agree = 0;
@@ -64,11 +78,14 @@ class DynamicExportTest {
 
     @Test
     void anUnsupportedLayerIsNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> DynamicExporter.export(mlp(Activation.TANH), InputType.convolutionalFlat(8, 8, 1)));
         assertTrue(e.getMessage().contains("layer 0 'fc1'") && e.getMessage().contains("tanh"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> DynamicExporter.export(
-                TestNets.lenet(28, 2, 2, 8, 1, DataType.FLOAT), InputType.convolutionalFlat(28, 28, 1)));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> DynamicExporter.export(
+                        TestNets.lenet(28, 2, 2, 8, 1, DataType.FLOAT), InputType.convolutionalFlat(28, 28, 1)));
         assertTrue(e.getMessage().contains("'conv1'") && e.getMessage().contains("ConvolutionLayer"), e.getMessage());
     }
 

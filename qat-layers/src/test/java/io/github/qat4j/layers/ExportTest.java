@@ -1,9 +1,14 @@
 package io.github.qat4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.layers.export.Int8Exporter;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
@@ -11,12 +16,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator;
-
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The int8 export of residual graphs (with and without BatchNorm folding) against the QAT graph. */
 class ExportTest {
@@ -62,8 +61,10 @@ class ExportTest {
                 withinTwo += d <= 2 ? 1 : 0;
             }
         }
-        System.out.printf("residual graph: same class on %d of %d, last quantized output within 1 LSB on %.5f, "
-                + "within 2 LSB on %.5f%n", same, N, (double) withinOne / values, (double) withinTwo / values);
+        System.out.printf(
+                "residual graph: same class on %d of %d, last quantized output within 1 LSB on %.5f, "
+                        + "within 2 LSB on %.5f%n",
+                same, N, (double) withinOne / values, (double) withinTwo / values);
         // The global average pool averages exact integers in the runtime and rounds, where the QAT
         // graph averages without rounding: near ties of random logits may flip.
         assertTrue(same >= 0.99 * N, "same class on " + same + " of " + N);
@@ -76,10 +77,9 @@ class ExportTest {
 
     @Test
     void layersWithoutAnInt8OpAreNamed() {
-        ComputationGraph qat = Qat.prepare(TestNets.residual(4, 3, DataType.FLOAT),
-                new QatConfig().skip("b0b"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Int8Exporter.export(qat, InputType.convolutional(8, 8, 3)));
+        ComputationGraph qat = Qat.prepare(TestNets.residual(4, 3, DataType.FLOAT), new QatConfig().skip("b0b"));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> Int8Exporter.export(qat, InputType.convolutional(8, 8, 3)));
         assertTrue(e.getMessage().contains("\"b0b\""), e.getMessage());
     }
 

@@ -1,7 +1,12 @@
 package io.github.qat4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.util.HashSet;
+import java.util.Set;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -24,12 +29,6 @@ import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-import java.util.HashSet;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The backward pass of QAT layers: DL4J gradient checks in double precision, and STE/LSQ against a scalar reference. */
 class GradientTest {
     private static DataType previous;
@@ -47,12 +46,23 @@ class GradientTest {
 
     private static MultiLayerNetwork smoothNet() {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(7).dataType(DataType.DOUBLE).updater(new NoOp()).weightInit(WeightInit.XAVIER)
+                .seed(7)
+                .dataType(DataType.DOUBLE)
+                .updater(new NoOp())
+                .weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(new ConvolutionLayer.Builder(3, 3).nOut(3).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nOut(5).activation(Activation.TANH).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(4)
-                        .activation(Activation.SOFTMAX).build())
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .nOut(3)
+                        .activation(Activation.TANH)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .nOut(5)
+                        .activation(Activation.TANH)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nOut(4)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutional(6, 6, 2))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -60,8 +70,8 @@ class GradientTest {
         return net;
     }
 
-    private static boolean check(MultiLayerNetwork net, DataSet data, double epsilon, double maxRelError,
-                                 double minAbsoluteError) {
+    private static boolean check(
+            MultiLayerNetwork net, DataSet data, double epsilon, double maxRelError, double minAbsoluteError) {
         Set<String> quantizerParams = new HashSet<>();
         for (int i = 0; i < net.getnLayers(); i++) {
             for (String key : net.getLayer(i).paramTable().keySet()) {
@@ -70,9 +80,13 @@ class GradientTest {
                 }
             }
         }
-        return GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(net)
-                .input(data.getFeatures()).labels(data.getLabels())
-                .epsilon(epsilon).maxRelError(maxRelError).minAbsoluteError(minAbsoluteError)
+        return GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig()
+                .net(net)
+                .input(data.getFeatures())
+                .labels(data.getLabels())
+                .epsilon(epsilon)
+                .maxRelError(maxRelError)
+                .minAbsoluteError(minAbsoluteError)
                 .excludeParams(quantizerParams));
     }
 
@@ -95,8 +109,8 @@ class GradientTest {
     @Test
     void straightThroughGradientIsTheTrueOneAtSixteenBits() {
         DataSet data = data();
-        MultiLayerNetwork qat = Qat.prepare(smoothNet(),
-                new QatConfig().weightBits(16).activationBits(16).observeIterations(0));
+        MultiLayerNetwork qat = Qat.prepare(
+                smoothNet(), new QatConfig().weightBits(16).activationBits(16).observeIterations(0));
         Qat.calibrate(qat, new SingletonDataSetIterator(data), 1);
         widenEveryRange(qat);
         // The finite difference step must span many quantization steps (about 6e-5 here) for the
@@ -119,7 +133,9 @@ class GradientTest {
                 float min = layer.getParam(FakeQuantLayer.RUNNING_MIN).getFloat(0);
                 float max = layer.getParam(FakeQuantLayer.RUNNING_MAX).getFloat(0);
                 float pad = (max - min) / 2;
-                var p = ((FakeQuantLayer) conf).getQuant().spec(-1)
+                var p = ((FakeQuantLayer) conf)
+                        .getQuant()
+                        .spec(-1)
                         .paramsFromRange(new float[] {min - pad}, new float[] {max + pad});
                 layer.getParam(FakeQuantLayer.SCALE).assign(p.scale()[0]);
                 layer.getParam(FakeQuantLayer.ZERO_POINT).assign(p.zeroPoint()[0]);
@@ -136,8 +152,12 @@ class GradientTest {
         int nIn = 6;
         int nOut = 3;
         int qmax = 7;
-        OutputLayer floatLayer = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(nIn).nOut(nOut)
-                .activation(Activation.SOFTMAX).weightInit(WeightInit.XAVIER).build();
+        OutputLayer floatLayer = new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                .nIn(nIn)
+                .nOut(nOut)
+                .activation(Activation.SOFTMAX)
+                .weightInit(WeightInit.XAVIER)
+                .build();
         QatConfig config = new QatConfig().weightBits(4);
         MultiLayerNetwork qat = single(Qat.quantize(floatLayer, config));
         INDArray w = qat.getLayer(0).getParam("W");
@@ -160,7 +180,8 @@ class GradientTest {
         reference.getLayer(0).setParam("W", wq);
         reference.getLayer(0).setParam("b", qat.getLayer(0).getParam("b"));
 
-        DataSet d = new DataSet(Nd4j.rand(DataType.DOUBLE, 5, nIn), Nd4j.eye(nOut).getRows(0, 1, 2, 0, 1));
+        DataSet d =
+                new DataSet(Nd4j.rand(DataType.DOUBLE, 5, nIn), Nd4j.eye(nOut).getRows(0, 1, 2, 0, 1));
         INDArray gq = gradient(qat, d, "0_W");
         INDArray gs = gradient(qat, d, "0_" + QatWeightLayer.SCALE_KEY);
         INDArray gref = gradient(reference, d, "0_W");
@@ -179,8 +200,13 @@ class GradientTest {
     }
 
     private static MultiLayerNetwork single(org.deeplearning4j.nn.conf.layers.Layer layer) {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3)
-                .dataType(DataType.DOUBLE).updater(new NoOp()).list().layer(layer).build());
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(3)
+                .dataType(DataType.DOUBLE)
+                .updater(new NoOp())
+                .list()
+                .layer(layer)
+                .build());
         net.init();
         return net;
     }

@@ -1,5 +1,8 @@
 package io.github.qat4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Mnist;
 import io.github.qat4j.datasets.TrainTest;
@@ -7,21 +10,17 @@ import io.github.qat4j.layers.analysis.QuantizationReport;
 import io.github.qat4j.layers.export.Int8Exporter;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.util.List;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import io.github.qat4j.core.runtime.Int8Model;
-
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * LeNet on real MNIST: float training, then prepare and QAT fine-tuning, evaluated on the full test set;
@@ -38,39 +37,43 @@ class MnistQatTest {
         long t1 = System.nanoTime();
         double floatAccuracy = accuracy(net, mnist);
 
-        MultiLayerNetwork qat = Qat.prepare(net, new QatConfig().observeIterations(50).updater(new Adam(1e-4)));
+        MultiLayerNetwork qat =
+                Qat.prepare(net, new QatConfig().observeIterations(50).updater(new Adam(1e-4)));
         long t2 = System.nanoTime();
         qat.fit(iterator(mnist, 10_000, 2), 1);
         long t3 = System.nanoTime();
         double qatAccuracy = accuracy(qat, mnist);
-        System.out.printf("float: 313 iterations in %.1f s; QAT: 157 iterations in %.1f s%n", (t1 - t0) / 1e9,
-                (t3 - t2) / 1e9);
+        System.out.printf(
+                "float: 313 iterations in %.1f s; QAT: 157 iterations in %.1f s%n", (t1 - t0) / 1e9, (t3 - t2) / 1e9);
         System.out.printf("MNIST LeNet W8A8: float %.4f, fake-quant %.4f%n", floatAccuracy, qatAccuracy);
-        System.out.println(QuantizationReport.of(qat, mnist.test().iterator().batchSize(512).build().next().getFeatures()));
+        System.out.println(QuantizationReport.of(
+                qat, mnist.test().iterator().batchSize(512).build().next().getFeatures()));
         assertTrue(floatAccuracy > 0.97, "float LeNet reached only " + floatAccuracy);
         assertTrue(qatAccuracy >= floatAccuracy - 0.003, "fake-quant " + qatAccuracy + " vs float " + floatAccuracy);
 
         Agreement a = agreement(qat, Int8Exporter.export(qat, InputType.convolutionalFlat(28, 28, 1)), mnist);
-        System.out.printf("int8 runtime: accuracy %.4f, same class as QAT on %.4f of images, "
-                + "dense_quant integers equal on %.5f and within 1 LSB on %.5f of values%n",
+        System.out.printf(
+                "int8 runtime: accuracy %.4f, same class as QAT on %.4f of images, "
+                        + "dense_quant integers equal on %.5f and within 1 LSB on %.5f of values%n",
                 a.int8Accuracy, a.sameClass, a.equalValues, a.withinOneLsb);
         assertTrue(a.sameClass >= 0.999, "int8 and QAT predictions agree on only " + a.sameClass);
         assertTrue(a.withinOneLsb >= 0.9999, "integer outputs within 1 LSB on only " + a.withinOneLsb);
     }
 
-    record Agreement(double int8Accuracy, double sameClass, double equalValues, double withinOneLsb) {
-    }
+    record Agreement(double int8Accuracy, double sameClass, double equalValues, double withinOneLsb) {}
 
     /** The exported model against the QAT network on the full test set, batch by batch. */
     static Agreement agreement(MultiLayerNetwork qat, Int8Model model, TrainTest mnist) {
         int dense = -1;
         for (int i = 0; i < qat.getnLayers(); i++) {
-            if (("dense" + Qat.QUANTIZER_SUFFIX).equals(qat.getLayer(i).conf().getLayer().getLayerName())) {
+            if (("dense" + Qat.QUANTIZER_SUFFIX)
+                    .equals(qat.getLayer(i).conf().getLayer().getLayerName())) {
                 dense = i;
             }
         }
         float scale = qat.getLayer(dense).getParam(FakeQuantLayer.SCALE).getFloat(0);
-        int zeroPoint = (int) qat.getLayer(dense).getParam(FakeQuantLayer.ZERO_POINT).getDouble(0);
+        int zeroPoint =
+                (int) qat.getLayer(dense).getParam(FakeQuantLayer.ZERO_POINT).getDouble(0);
         long images = 0, correct = 0, same = 0, values = 0, equal = 0, close = 0;
         DataSetIterator it = mnist.test().iterator().batchSize(500).build();
         while (it.hasNext()) {
@@ -93,8 +96,8 @@ class MnistQatTest {
                 }
             }
         }
-        return new Agreement((double) correct / images, (double) same / images, (double) equal / values,
-                (double) close / values);
+        return new Agreement(
+                (double) correct / images, (double) same / images, (double) equal / values, (double) close / values);
     }
 
     private static int argmax(float[] v) {
@@ -106,7 +109,11 @@ class MnistQatTest {
     }
 
     private static DataSetIterator iterator(TrainTest mnist, int subset, long seed) {
-        return ImageSetIterator.builder(mnist.train()).batchSize(64).shuffle(seed).subset(subset, seed).build();
+        return ImageSetIterator.builder(mnist.train())
+                .batchSize(64)
+                .shuffle(seed)
+                .subset(subset, seed)
+                .build();
     }
 
     private static double accuracy(MultiLayerNetwork net, TrainTest mnist) {

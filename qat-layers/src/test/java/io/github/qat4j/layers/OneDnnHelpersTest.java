@@ -1,7 +1,13 @@
 package io.github.qat4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.util.Arrays;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -21,13 +27,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.util.Arrays;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * The fast path is on with no flag: the build has oneDNN, and DL4J's own layers (and the QAT layers
  * built on them) hold a oneDNN helper after {@code init()}. Fails on the plain linux-x86_64 build, or
@@ -35,12 +34,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OneDnnHelpersTest {
     private static MultiLayerNetwork convPoolBatchNorm() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3).list()
-                .layer(new ConvolutionLayer.Builder(3, 3).name("conv").nOut(8).activation(Activation.IDENTITY).build())
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(3)
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .name("conv")
+                        .nOut(8)
+                        .activation(Activation.IDENTITY)
+                        .build())
                 .layer(new BatchNormalization.Builder().name("bn").build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).name("pool").kernelSize(2, 2).stride(2, 2).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output").nOut(4)
-                        .activation(Activation.SOFTMAX).build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.MAX)
+                        .name("pool")
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .name("output")
+                        .nOut(4)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutional(10, 10, 2))
                 .build());
         net.init();
@@ -68,7 +80,9 @@ class OneDnnHelpersTest {
         // No BatchNorm after this convolution, so prepare makes it a QatConvolution2D, not a folded one.
         MultiLayerNetwork qat = Qat.prepare(TestNets.lenet(16, 4, 6, 8, 5, DataType.FLOAT), new QatConfig());
         Layer conv = Arrays.stream(qat.getLayers())
-                .filter(l -> l.conf().getLayer() instanceof QatConvolution2D).findFirst().orElseThrow();
+                .filter(l -> l.conf().getLayer() instanceof QatConvolution2D)
+                .findFirst()
+                .orElseThrow();
         assertInstanceOf(MKLDNNConvHelper.class, conv.getHelper());
     }
 
@@ -89,6 +103,7 @@ class OneDnnHelpersTest {
             }
         }
         assertNull(builtIn.getLayer(0).getHelper());
-        assertArrayEquals(builtIn.output(x).data().asFloat(), withHelpers.output(x).data().asFloat(), 1e-5f);
+        assertArrayEquals(
+                builtIn.output(x).data().asFloat(), withHelpers.output(x).data().asFloat(), 1e-5f);
     }
 }

@@ -1,8 +1,15 @@
 package io.github.qat4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.layers.QatWeightLayer.QuantizedWeight;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -24,14 +31,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The QAT separable convolution: both weight tensors quantized, each with its own per-channel scales. */
 class QatSeparableConvolution2DTest {
     private static DataType previous;
@@ -48,19 +47,31 @@ class QatSeparableConvolution2DTest {
     }
 
     private static SeparableConvolution2D separable() {
-        return new SeparableConvolution2D.Builder(3, 3).name("sep").nIn(2).nOut(3).depthMultiplier(2)
-                .activation(Activation.TANH).build();
+        return new SeparableConvolution2D.Builder(3, 3)
+                .name("sep")
+                .nIn(2)
+                .nOut(3)
+                .depthMultiplier(2)
+                .activation(Activation.TANH)
+                .build();
     }
 
     /** {@code first} (nIn 2) -> global average pool -> softmax output, for [b, 2, 5, 5] input. */
     private static MultiLayerNetwork net(org.deeplearning4j.nn.conf.layers.Layer first) {
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
-                .seed(13).dataType(DataType.DOUBLE).updater(new NoOp()).weightInit(WeightInit.XAVIER)
+                .seed(13)
+                .dataType(DataType.DOUBLE)
+                .updater(new NoOp())
+                .weightInit(WeightInit.XAVIER)
                 .list()
                 .layer(first)
                 .layer(new GlobalPoolingLayer.Builder(PoolingType.AVG).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output").nIn(3).nOut(4)
-                        .activation(Activation.SOFTMAX).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .name("output")
+                        .nIn(3)
+                        .nOut(4)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutional(5, 5, 2))
                 .build());
         net.init();
@@ -83,7 +94,11 @@ class QatSeparableConvolution2DTest {
         var conf = (QatSeparableConvolution2D) qat.getLayer(1).conf().getLayer();
         assertInstanceOf(QatSeparableConvolution2D.class, conf);
         assertEquals(4, qat.getLayer(1).getParam(QatWeightLayer.SCALE_KEY).length());
-        assertEquals(3, qat.getLayer(1).getParam(QatSeparableConvolution2D.POINTWISE_SCALE_KEY).length());
+        assertEquals(
+                3,
+                qat.getLayer(1)
+                        .getParam(QatSeparableConvolution2D.POINTWISE_SCALE_KEY)
+                        .length());
         INDArray x = data().getFeatures();
         assertEquals(net.output(x), qat.output(x));
     }
@@ -100,9 +115,14 @@ class QatSeparableConvolution2DTest {
             }
         }
         DataSet d = data();
-        assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(qat)
-                .input(d.getFeatures()).labels(d.getLabels())
-                .epsilon(1e-6).maxRelError(1e-3).minAbsoluteError(1e-8).excludeParams(excluded)));
+        assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig()
+                .net(qat)
+                .input(d.getFeatures())
+                .labels(d.getLabels())
+                .epsilon(1e-6)
+                .maxRelError(1e-3)
+                .minAbsoluteError(1e-8)
+                .excludeParams(excluded)));
     }
 
     /**
@@ -126,7 +146,14 @@ class QatSeparableConvolution2DTest {
             int inner = (int) (w.length() / t.channels());
             // A scale a learning step could reach: 0.6 of max|w| / qmax, so the largest weights clip.
             for (int c = 0; c < t.channels(); c++) {
-                s.putScalar(c, 0.6 / qmax * w.reshape(t.channels(), inner).getRow(c).amaxNumber().doubleValue());
+                s.putScalar(
+                        c,
+                        0.6
+                                / qmax
+                                * w.reshape(t.channels(), inner)
+                                        .getRow(c)
+                                        .amaxNumber()
+                                        .doubleValue());
             }
             INDArray wq = w.dup();
             for (int i = 0; i < w.length(); i++) {
@@ -152,7 +179,8 @@ class QatSeparableConvolution2DTest {
                     double v = w.reshape(w.length()).getDouble(i) / s.getDouble(c);
                     boolean inside = v >= -qmax && v <= qmax;
                     clipped |= !inside;
-                    assertEquals(inside ? gref.getDouble(i) : 0, gq.getDouble(i), 1e-6, "dL/d" + t.key() + "[" + i + "]");
+                    assertEquals(
+                            inside ? gref.getDouble(i) : 0, gq.getDouble(i), 1e-6, "dL/d" + t.key() + "[" + i + "]");
                     expectedScaleGrad += gref.getDouble(i) * (inside ? Math.rint(v) - v : Math.signum(v) * qmax);
                 }
                 assertEquals(g * expectedScaleGrad, gs.getDouble(c), 1e-6, "dL/d" + t.scaleKey() + "[" + c + "]");

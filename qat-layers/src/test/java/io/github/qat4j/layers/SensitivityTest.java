@@ -1,5 +1,10 @@
 package io.github.qat4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.layers.analysis.BitAllocation;
 import io.github.qat4j.layers.analysis.QuantizationReport;
@@ -7,6 +12,11 @@ import io.github.qat4j.layers.analysis.Sensitivity;
 import io.github.qat4j.layers.export.Int8Exporter;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -17,17 +27,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
-
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SensitivityTest {
     private static final int N = 48;
@@ -44,7 +43,9 @@ class SensitivityTest {
         INDArray before = qat.output(x);
         Sensitivity s = Sensitivity.of(qat, x, labels, BATCH, List.of(8, 2));
         assertEquals(before, qat.output(x), "the analysis restores the network");
-        assertEquals(List.of("conv1", "conv2", "dense", "output"), s.layers().stream().map(l -> l.layer()).toList());
+        assertEquals(
+                List.of("conv1", "conv2", "dense", "output"),
+                s.layers().stream().map(l -> l.layer()).toList());
         assertEquals(qat.score(new DataSet(x, y)), s.loss(), 1e-4);
         for (Sensitivity.LayerSensitivity l : s.layers()) {
             for (Sensitivity.Point p : l.points()) {
@@ -54,11 +55,18 @@ class SensitivityTest {
                 Evaluation e = new Evaluation();
                 e.eval(y, direct.output(x));
                 assertEquals(e.accuracy(), p.accuracy(), 1e-12, l.layer() + " at " + p.bits());
-                double sqnr = QuantizationReport.of(direct, x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, BATCH)))
-                        .entries().stream().filter(q -> q.layer().equals(l.layer())).findFirst().orElseThrow().sqnrDb();
+                double sqnr =
+                        QuantizationReport.of(direct, x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, BATCH)))
+                                .entries()
+                                .stream()
+                                .filter(q -> q.layer().equals(l.layer()))
+                                .findFirst()
+                                .orElseThrow()
+                                .sqnrDb();
                 assertEquals(sqnr, p.sqnrDb(), 1e-3, l.layer() + " at " + p.bits());
             }
-            assertTrue(l.points().get(0).sqnrDb() > l.points().get(1).sqnrDb() + 10,
+            assertTrue(
+                    l.points().get(0).sqnrDb() > l.points().get(1).sqnrDb() + 10,
                     l.layer() + ": 8 bits should be far less noisy than 2: " + l.points());
         }
         Map<String, Integer> widths = Map.of("conv1", 3, "dense", 2, "output", 5);
@@ -83,20 +91,31 @@ class SensitivityTest {
         for (int bits = 2; bits <= 8; bits++) {
             int b = bits;
             // Packed densely: ceil(n * bits / 8) bytes for each tensor of n weights.
-            long saved = s.layers().stream().flatMap(l -> l.weightCounts().stream())
-                    .mapToLong(n -> n - (n * b + 7) / 8).sum();
+            long saved = s.layers().stream()
+                    .flatMap(l -> l.weightCounts().stream())
+                    .mapToLong(n -> n - (n * b + 7) / 8)
+                    .sum();
             long atBits = exportedBytes(calibrated(new QatConfig().weightBits(bits)));
             assertEquals(at8 - saved, atBits, bits + " bits");
-            assertEquals(at8 - weights8 + s.layers().stream().mapToLong(l -> l.weightBytes(b)).sum(), atBits);
+            assertEquals(
+                    at8
+                            - weights8
+                            + s.layers().stream()
+                                    .mapToLong(l -> l.weightBytes(b))
+                                    .sum(),
+                    atBits);
         }
-        long at2 = at8 - weights8 + s.layers().stream().mapToLong(l -> l.weightBytes(2)).sum();
+        long at2 = at8
+                - weights8
+                + s.layers().stream().mapToLong(l -> l.weightBytes(2)).sum();
         long budget = (at8 + at2) / 2;
         BitAllocation mixed = BitAllocation.forModelBytes(s, budget, at8);
         long exported = exportedBytes(calibrated(mixed.applyTo(new QatConfig())));
-        assertEquals(at8 - weights8 + mixed.weightBytes(), exported, mixed.widths().toString());
+        assertEquals(
+                at8 - weights8 + mixed.weightBytes(), exported, mixed.widths().toString());
         assertTrue(exported <= budget, exported + " > " + budget);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> BitAllocation.forModelBytes(s, at2 - 1, at8));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> BitAllocation.forModelBytes(s, at2 - 1, at8));
         assertTrue(e.getMessage().contains("below the smallest choice"), e.getMessage());
     }
 
@@ -125,21 +144,33 @@ class SensitivityTest {
             assertEquals(best, a.predictedLossIncrease(), 1e-12, "budget " + budget);
         }
         List<BitAllocation> frontier = BitAllocation.frontier(s);
-        assertEquals(Map.of("conv1", 2, "conv2", 2, "dense", 2, "output", 2), frontier.get(0).widths(),
+        assertEquals(
+                Map.of("conv1", 2, "conv2", 2, "dense", 2, "output", 2),
+                frontier.get(0).widths(),
                 "the smallest model has every layer at 2 bits");
         for (int i = 0; i < frontier.size(); i++) {
             BitAllocation a = frontier.get(i);
-            assertEquals(BitAllocation.forWeightBytes(s, a.weightBytes()).predictedLossIncrease(),
-                    a.predictedLossIncrease(), 1e-12, "least increase for its bytes: " + a.widths());
+            assertEquals(
+                    BitAllocation.forWeightBytes(s, a.weightBytes()).predictedLossIncrease(),
+                    a.predictedLossIncrease(),
+                    1e-12,
+                    "least increase for its bytes: " + a.widths());
             if (i > 0) {
-                assertTrue(a.weightBytes() > frontier.get(i - 1).weightBytes()
-                        && a.predictedLossIncrease() < frontier.get(i - 1).predictedLossIncrease(), a.widths().toString());
+                assertTrue(
+                        a.weightBytes() > frontier.get(i - 1).weightBytes()
+                                && a.predictedLossIncrease()
+                                        < frontier.get(i - 1).predictedLossIncrease(),
+                        a.widths().toString());
             }
         }
         BitAllocation uniform4 = BitAllocation.uniform(s, 4);
         assertEquals(layers.stream().mapToLong(l -> l.weightBytes(4)).sum(), uniform4.weightBytes());
-        assertEquals(layers.stream().mapToDouble(l -> l.points().get(1).loss() - s.loss()).sum(),
-                uniform4.predictedLossIncrease(), 1e-12);
+        assertEquals(
+                layers.stream()
+                        .mapToDouble(l -> l.points().get(1).loss() - s.loss())
+                        .sum(),
+                uniform4.predictedLossIncrease(),
+                1e-12);
         assertThrows(IllegalArgumentException.class, () -> BitAllocation.uniform(s, 5));
     }
 
@@ -161,14 +192,21 @@ class SensitivityTest {
 
     @Test
     void mixedWidthsReadBackFromTheFileGiveTheExportedModelsScalarOutputs() throws IOException {
-        QatConfig mixed = new QatConfig().weightBits("conv1", 3).weightBits("conv2", 5).weightBits("dense", 2)
+        QatConfig mixed = new QatConfig()
+                .weightBits("conv1", 3)
+                .weightBits("conv2", 5)
+                .weightBits("dense", 2)
                 .weightBits("output", 7);
         Int8Model exported = Int8Exporter.export(calibrated(mixed), InputType.convolutionalFlat(28, 28, 1));
         ByteArrayOutputStream file = new ByteArrayOutputStream();
         exported.write(file);
         Int8Model loaded = Int8Model.load(new ByteArrayInputStream(file.toByteArray()));
-        assertEquals(List.of(3, 5, 2, 7), loaded.ops().stream().filter(o -> o.weights() != null)
-                .map(o -> o.weights().bits()).toList());
+        assertEquals(
+                List.of(3, 5, 2, 7),
+                loaded.ops().stream()
+                        .filter(o -> o.weights() != null)
+                        .map(o -> o.weights().bits())
+                        .toList());
         Int8Model reference = exported.withScalarKernels();
         float[][] images = x.toFloatMatrix();
         for (int i = 0; i < N; i++) {
@@ -188,8 +226,8 @@ class SensitivityTest {
     /** A small LeNet fitted a few steps, so that quantizing it changes its loss. */
     private static MultiLayerNetwork trained() {
         MultiLayerNetwork net = TestNets.lenet(28, 6, 16, 32, 1, DataType.FLOAT);
-        DataSet d = new DataSet(TestNets.images(48, 1, 28, 2, DataType.FLOAT).reshape(48, 784),
-                TestNets.oneHot(48, 3, DataType.FLOAT));
+        DataSet d = new DataSet(
+                TestNets.images(48, 1, 28, 2, DataType.FLOAT).reshape(48, 784), TestNets.oneHot(48, 3, DataType.FLOAT));
         for (int i = 0; i < 20; i++) {
             net.fit(d);
         }

@@ -1,5 +1,10 @@
 package io.github.qat4j.layers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
@@ -7,12 +12,6 @@ import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** The bulk copies against ND4J's element-by-element access, on the kinds of arrays DL4J hands a layer. */
 class TensorsTest {
@@ -38,8 +37,8 @@ class TensorsTest {
                 base.permute(2, 0, 1),
                 base.dup('f'),
                 base.castTo(DataType.DOUBLE),
-                Nd4j.createUninitialized(DataType.FLOAT, 8, 3, 1, 1).assign(flat.get(NDArrayIndex.interval(0, 24))
-                        .reshape(8, 3, 1, 1)),
+                Nd4j.createUninitialized(DataType.FLOAT, 8, 3, 1, 1)
+                        .assign(flat.get(NDArrayIndex.interval(0, 24)).reshape(8, 3, 1, 1)),
                 base.reshape(4, 30).getRow(2).reshape(1, 30, 1));
         for (INDArray x : arrays) {
             assertArrayEquals(elementwise(x), Tensors.toFloats(x), x.shapeInfoToString());
@@ -48,7 +47,8 @@ class TensorsTest {
 
     @Test
     void writesInPlaceAndRoundTripsInsideAWorkspace() {
-        WorkspaceConfiguration conf = WorkspaceConfiguration.builder().initialSize(1 << 20).build();
+        WorkspaceConfiguration conf =
+                WorkspaceConfiguration.builder().initialSize(1 << 20).build();
         try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(conf, "TensorsTest")) {
             Nd4j.createUninitialized(DataType.FLOAT, 7); // so that the next array does not start the workspace
             INDArray target = Nd4j.createUninitialized(DataType.FLOAT, 3, 4);
@@ -76,8 +76,8 @@ class TensorsTest {
     @Test
     void refusesAnArrayItCannotWriteInPlace() {
         INDArray strided = Nd4j.zeros(DataType.FLOAT, 4, 4).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Tensors.write(new float[8], strided));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Tensors.write(new float[8], strided));
         assertEquals(true, e.getMessage().contains("dense row-major"), e.getMessage());
     }
 }

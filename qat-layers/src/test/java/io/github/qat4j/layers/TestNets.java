@@ -23,21 +23,44 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /** Small float networks of the shapes the project quantizes: LeNet-5 and a residual graph. */
 public final class TestNets {
-    private TestNets() {
-    }
+    private TestNets() {}
 
     /** LeNet-5 as in DL4J's examples, for [b, 1, h, w] input; {@code width} scales the channel counts. */
     public static MultiLayerNetwork lenet(int size, int conv1, int conv2, int dense, long seed, DataType type) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(seed).dataType(type).weightInit(WeightInit.XAVIER).updater(new Adam(1e-3))
+                .seed(seed)
+                .dataType(type)
+                .weightInit(WeightInit.XAVIER)
+                .updater(new Adam(1e-3))
                 .list()
-                .layer(new ConvolutionLayer.Builder(5, 5).name("conv1").nOut(conv1).activation(Activation.IDENTITY).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(5, 5).name("conv2").nOut(conv2).activation(Activation.IDENTITY).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new DenseLayer.Builder().name("dense").nOut(dense).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD).name("output")
-                        .nOut(10).activation(Activation.SOFTMAX).build())
+                .layer(new ConvolutionLayer.Builder(5, 5)
+                        .name("conv1")
+                        .nOut(conv1)
+                        .activation(Activation.IDENTITY)
+                        .build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new ConvolutionLayer.Builder(5, 5)
+                        .name("conv2")
+                        .nOut(conv2)
+                        .activation(Activation.IDENTITY)
+                        .build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .name("dense")
+                        .nOut(dense)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.NEGATIVELOGLIKELIHOOD)
+                        .name("output")
+                        .nOut(10)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(InputType.convolutionalFlat(size, size, 1))
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -57,7 +80,10 @@ public final class TestNets {
      */
     public static ComputationGraph residual(int channels, long seed, DataType type, boolean batchNorm) {
         var b = new NeuralNetConfiguration.Builder()
-                .seed(seed).dataType(type).weightInit(WeightInit.XAVIER).updater(new Adam(1e-3))
+                .seed(seed)
+                .dataType(type)
+                .weightInit(WeightInit.XAVIER)
+                .updater(new Adam(1e-3))
                 .convolutionMode(ConvolutionMode.Same)
                 .graphBuilder()
                 .addInputs("in")
@@ -68,12 +94,20 @@ public final class TestNets {
             String a = conv(b, p + "a", channels, true, batchNorm, prev);
             String c = conv(b, p + "b", channels, false, batchNorm, a);
             b.addVertex(p + "add", new ElementWiseVertex(ElementWiseVertex.Op.Add), c, prev)
-                    .addLayer(p + "relu", new org.deeplearning4j.nn.conf.layers.ActivationLayer(Activation.RELU), p + "add");
+                    .addLayer(
+                            p + "relu",
+                            new org.deeplearning4j.nn.conf.layers.ActivationLayer(Activation.RELU),
+                            p + "add");
             prev = p + "relu";
         }
         b.addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), prev)
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10)
-                        .activation(Activation.SOFTMAX).build(), "pool")
+                .addLayer(
+                        "out",
+                        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                                .nOut(10)
+                                .activation(Activation.SOFTMAX)
+                                .build(),
+                        "pool")
                 .setOutputs("out");
         ComputationGraph g = new ComputationGraph(b.build());
         g.init();
@@ -81,19 +115,37 @@ public final class TestNets {
     }
 
     /** A 3x3 convolution, with BatchNorm and a ReLU layer after it, or with the ReLU inside; returns the last name. */
-    private static String conv(org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder b, String name,
-                               int channels, boolean relu, boolean batchNorm, String input) {
+    private static String conv(
+            org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder b,
+            String name,
+            int channels,
+            boolean relu,
+            boolean batchNorm,
+            String input) {
         if (!batchNorm) {
-            b.addLayer(name, new ConvolutionLayer.Builder(3, 3).nOut(channels)
-                    .activation(relu ? Activation.RELU : Activation.IDENTITY).build(), input);
+            b.addLayer(
+                    name,
+                    new ConvolutionLayer.Builder(3, 3)
+                            .nOut(channels)
+                            .activation(relu ? Activation.RELU : Activation.IDENTITY)
+                            .build(),
+                    input);
             return name;
         }
-        b.addLayer(name, new ConvolutionLayer.Builder(3, 3).nOut(channels).activation(Activation.IDENTITY).build(), input)
-                .addLayer(name + "_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), name);
+        b.addLayer(
+                        name,
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(channels)
+                                .activation(Activation.IDENTITY)
+                                .build(),
+                        input)
+                .addLayer(
+                        name + "_bn", new org.deeplearning4j.nn.conf.layers.BatchNormalization.Builder().build(), name);
         if (!relu) {
             return name + "_bn";
         }
-        b.addLayer(name + "_relu", new org.deeplearning4j.nn.conf.layers.ActivationLayer(Activation.RELU), name + "_bn");
+        b.addLayer(
+                name + "_relu", new org.deeplearning4j.nn.conf.layers.ActivationLayer(Activation.RELU), name + "_bn");
         return name + "_relu";
     }
 

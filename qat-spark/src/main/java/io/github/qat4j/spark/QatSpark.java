@@ -55,8 +55,7 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * and the driver's quantizers then keep their initial state (seen with DL4J 1.0.0-M2).
  */
 public final class QatSpark {
-    private QatSpark() {
-    }
+    private QatSpark() {}
 
     /**
      * Observes the activation ranges on up to {@code batches} batches on the driver ({@link Qat#calibrate}),
@@ -95,15 +94,15 @@ public final class QatSpark {
     }
 
     /** DL4J's Spark wrapper of {@code net}, once no quantizer of it would observe on the workers. */
-    public static SparkDl4jMultiLayer multiLayer(JavaSparkContext sc, MultiLayerNetwork net,
-                                                 ParameterAveragingTrainingMaster master) {
+    public static SparkDl4jMultiLayer multiLayer(
+            JavaSparkContext sc, MultiLayerNetwork net, ParameterAveragingTrainingMaster master) {
         requirePastObserve(net.getLayers(), net.getIterationCount());
         return new SparkDl4jMultiLayer(sc, net, master);
     }
 
     /** DL4J's Spark wrapper of {@code graph}, once no quantizer of it would observe on the workers. */
-    public static SparkComputationGraph graph(JavaSparkContext sc, ComputationGraph graph,
-                                              ParameterAveragingTrainingMaster master) {
+    public static SparkComputationGraph graph(
+            JavaSparkContext sc, ComputationGraph graph, ParameterAveragingTrainingMaster master) {
         requirePastObserve(graph.getLayers(), graph.getIterationCount());
         return new SparkComputationGraph(sc, graph, master);
     }
@@ -115,7 +114,8 @@ public final class QatSpark {
     private static void requirePastObserve(Layer[] layers, int iteration) {
         for (Layer l : layers) {
             org.deeplearning4j.nn.conf.layers.Layer conf = l.conf().getLayer();
-            QuantizerConfig q = conf instanceof FakeQuantLayer f ? f.getQuant()
+            QuantizerConfig q = conf instanceof FakeQuantLayer f
+                    ? f.getQuant()
                     : conf instanceof QatWeightLayer w ? w.getWeightQuant() : null;
             if (q == null || !q.isEnabled()) {
                 continue;
@@ -127,7 +127,8 @@ public final class QatSpark {
                         + " (observeIterations " + q.getObserveIterations() + "): parameter averaging would average "
                         + "its scale and zero point; call QatSpark.observeOnDriver(net, data, batches) first");
             }
-            if (conf instanceof FakeQuantLayer && l.getParam(FakeQuantLayer.OBSERVED).getDouble(0) == 0) {
+            if (conf instanceof FakeQuantLayer
+                    && l.getParam(FakeQuantLayer.OBSERVED).getDouble(0) == 0) {
                 throw new IllegalStateException(what + " has never observed a batch, so its range is unset; "
                         + "call QatSpark.observeOnDriver(net, data, batches) before training on Spark");
             }

@@ -1,11 +1,23 @@
 package io.github.qat4j.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.layers.FakeQuantLayer;
 import io.github.qat4j.layers.QatWeightLayer;
 import io.github.qat4j.layers.export.Int8Exporter;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -37,19 +49,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-import java.util.function.Function;
-import java.util.function.IntSupplier;
-import java.util.function.Supplier;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
  * QAT fine-tuning with DL4J's parameter averaging on a {@code local[2]} Spark context, on synthetic
  * 12x12 images (class c: a bright square at one of ten places, plus noise): the observer state comes
@@ -67,8 +66,8 @@ class QatSparkTest {
 
     @BeforeAll
     static void startSpark() {
-        sc = new JavaSparkContext(new SparkConf().setMaster("local[2]").setAppName("QatSparkTest")
-                .set("spark.ui.enabled", "false"));
+        sc = new JavaSparkContext(
+                new SparkConf().setMaster("local[2]").setAppName("QatSparkTest").set("spark.ui.enabled", "false"));
     }
 
     @AfterAll
@@ -80,30 +79,40 @@ class QatSparkTest {
     void multiLayerNetworkTrainsOnSparkAndExportsAnAgreeingInt8Model() {
         MultiLayerNetwork qat = Qat.prepare(trainedFloat(lenet()), new QatConfig().updater(new Adam(1e-3)));
         QatSpark.observeOnDriver(qat, new ListDataSetIterator<>(batches(5, 2)), 5);
-        fitOnSparkAndCheck(qat.getLayers(),
-                () -> QatSpark.multiLayer(sc, qat, QatSpark.parameterAveraging(BATCH, 2)).fit(rdd(batches(32, 3))),
-                qat::getIterationCount, () -> Int8Exporter.export(qat, INPUT), x -> qat.output(x, false));
+        fitOnSparkAndCheck(
+                qat.getLayers(),
+                () -> QatSpark.multiLayer(sc, qat, QatSpark.parameterAveraging(BATCH, 2))
+                        .fit(rdd(batches(32, 3))),
+                qat::getIterationCount,
+                () -> Int8Exporter.export(qat, INPUT),
+                x -> qat.output(x, false));
     }
 
     @Test
     void computationGraphTrainsOnSparkAndExportsAnAgreeingInt8Model() {
         ComputationGraph qat = Qat.prepare(trainedFloat(residual()), new QatConfig().updater(new Adam(1e-3)));
         QatSpark.observeOnDriver(qat, new ListDataSetIterator<>(batches(5, 2)), 5);
-        fitOnSparkAndCheck(qat.getLayers(),
-                () -> QatSpark.graph(sc, qat, QatSpark.parameterAveraging(BATCH, 2)).fit(rdd(batches(32, 3))),
-                qat::getIterationCount, () -> Int8Exporter.export(qat, INPUT), x -> qat.outputSingle(false, x));
+        fitOnSparkAndCheck(
+                qat.getLayers(),
+                () -> QatSpark.graph(sc, qat, QatSpark.parameterAveraging(BATCH, 2))
+                        .fit(rdd(batches(32, 3))),
+                qat::getIterationCount,
+                () -> Int8Exporter.export(qat, INPUT),
+                x -> qat.outputSingle(false, x));
     }
 
     @Test
     void refusesQuantizersThatWouldObserveOnTheWorkers() {
         MultiLayerNetwork observing = Qat.prepare(lenet(), new QatConfig().observeIterations(50));
         Qat.calibrate(observing, new ListDataSetIterator<>(batches(2, 5)), 2);
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
                 () -> QatSpark.multiLayer(sc, observing, QatSpark.parameterAveraging(BATCH, 2)));
         assertTrue(e.getMessage().contains("\"input_quant\" is in its observe stage at iteration 0"), e.getMessage());
 
         MultiLayerNetwork uncalibrated = Qat.prepare(lenet(), new QatConfig().observeIterations(0));
-        e = assertThrows(IllegalStateException.class,
+        e = assertThrows(
+                IllegalStateException.class,
                 () -> QatSpark.multiLayer(sc, uncalibrated, QatSpark.parameterAveraging(BATCH, 2)));
         assertTrue(e.getMessage().contains("\"input_quant\" has never observed a batch"), e.getMessage());
     }
@@ -112,8 +121,12 @@ class QatSparkTest {
      * Runs {@code sparkFit} (one epoch of 32 batches) on a calibrated QAT network, then checks the merged state
      * and the int8 export against the network's own fake-quant forward on 2,000 new images.
      */
-    private static void fitOnSparkAndCheck(Layer[] layers, Runnable sparkFit, IntSupplier iterationCount,
-                                           Supplier<Int8Model> export, Function<INDArray, INDArray> fakeQuant) {
+    private static void fitOnSparkAndCheck(
+            Layer[] layers,
+            Runnable sparkFit,
+            IntSupplier iterationCount,
+            Supplier<Int8Model> export,
+            Function<INDArray, INDArray> fakeQuant) {
         List<float[]> observerBefore = observerState(layers);
         List<float[]> scalesBefore = scales(layers);
         sparkFit.run();
@@ -159,7 +172,8 @@ class QatSparkTest {
             correct += cls == test.getLabels().getRow(i).argMax().getInt(0) ? 1 : 0;
         }
         assertTrue(correct > 0.9 * n, "int8 accuracy " + (double) correct / n + ": the network learned nothing");
-        System.out.printf("int8 accuracy %.4f, same class as the fake-quant forward on %d of %d images%n",
+        System.out.printf(
+                "int8 accuracy %.4f, same class as the fake-quant forward on %d of %d images%n",
                 (double) correct / n, same, n);
         assertTrue(same >= 0.999 * n, "int8 agrees with the fake-quant forward on " + same + " of " + n + " images");
     }
@@ -169,10 +183,12 @@ class QatSparkTest {
         List<float[]> out = new ArrayList<>();
         for (Layer l : layers) {
             if (l.conf().getLayer() instanceof FakeQuantLayer) {
-                out.add(new float[] {l.getParam(FakeQuantLayer.ZERO_POINT).getFloat(0),
-                        l.getParam(FakeQuantLayer.RUNNING_MIN).getFloat(0),
-                        l.getParam(FakeQuantLayer.RUNNING_MAX).getFloat(0),
-                        l.getParam(FakeQuantLayer.OBSERVED).getFloat(0)});
+                out.add(new float[] {
+                    l.getParam(FakeQuantLayer.ZERO_POINT).getFloat(0),
+                    l.getParam(FakeQuantLayer.RUNNING_MIN).getFloat(0),
+                    l.getParam(FakeQuantLayer.RUNNING_MAX).getFloat(0),
+                    l.getParam(FakeQuantLayer.OBSERVED).getFloat(0)
+                });
             }
         }
         return out;
@@ -222,20 +238,38 @@ class QatSparkTest {
                     x[n * SIZE * SIZE + i] = (on ? 1f : 0f) + 0.2f * (float) random.nextGaussian();
                 }
             }
-            out.add(new DataSet(Nd4j.create(x, new long[] {BATCH, 1, SIZE, SIZE}), Nd4j.create(y, new long[] {BATCH, 10})));
+            out.add(new DataSet(
+                    Nd4j.create(x, new long[] {BATCH, 1, SIZE, SIZE}), Nd4j.create(y, new long[] {BATCH, 10})));
         }
         return out;
     }
 
     private static MultiLayerNetwork lenet() {
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
-                .seed(7).dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER).updater(new Adam(3e-3))
+                .seed(7)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER)
+                .updater(new Adam(3e-3))
                 .list()
-                .layer(new ConvolutionLayer.Builder(3, 3).name("conv1").nOut(6).activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new DenseLayer.Builder().name("dense").nOut(24).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("output").nOut(10)
-                        .activation(Activation.SOFTMAX).build())
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .name("conv1")
+                        .nOut(6)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.MAX)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .name("dense")
+                        .nOut(24)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .name("output")
+                        .nOut(10)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(INPUT)
                 .build());
         net.init();
@@ -245,21 +279,53 @@ class QatSparkTest {
     /** conv, one residual block (conv, conv, add, relu), a whole-image conv (so the place survives the pool), softmax. */
     private static ComputationGraph residual() {
         ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder()
-                .seed(7).dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER).updater(new Adam(3e-3))
+                .seed(7)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER)
+                .updater(new Adam(3e-3))
                 .convolutionMode(ConvolutionMode.Same)
                 .graphBuilder()
                 .addInputs("in")
                 .setInputTypes(INPUT)
-                .addLayer("stem", new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.RELU).build(), "in")
-                .addLayer("a", new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.RELU).build(), "stem")
-                .addLayer("b", new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.IDENTITY).build(), "a")
+                .addLayer(
+                        "stem",
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(8)
+                                .activation(Activation.RELU)
+                                .build(),
+                        "in")
+                .addLayer(
+                        "a",
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(8)
+                                .activation(Activation.RELU)
+                                .build(),
+                        "stem")
+                .addLayer(
+                        "b",
+                        new ConvolutionLayer.Builder(3, 3)
+                                .nOut(8)
+                                .activation(Activation.IDENTITY)
+                                .build(),
+                        "a")
                 .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "b", "stem")
                 .addLayer("relu", new ActivationLayer(Activation.RELU), "add")
-                .addLayer("head", new ConvolutionLayer.Builder(SIZE, SIZE).convolutionMode(ConvolutionMode.Truncate).nOut(16)
-                        .activation(Activation.RELU).build(), "relu")
+                .addLayer(
+                        "head",
+                        new ConvolutionLayer.Builder(SIZE, SIZE)
+                                .convolutionMode(ConvolutionMode.Truncate)
+                                .nOut(16)
+                                .activation(Activation.RELU)
+                                .build(),
+                        "relu")
                 .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "head")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10)
-                        .activation(Activation.SOFTMAX).build(), "pool")
+                .addLayer(
+                        "out",
+                        new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                                .nOut(10)
+                                .activation(Activation.SOFTMAX)
+                                .build(),
+                        "pool")
                 .setOutputs("out")
                 .build());
         g.init();

@@ -38,71 +38,85 @@ import org.openjdk.jmh.annotations.TearDown;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class ConvBenchmark {
 
-  private static final int CALLS = 10;
+    private static final int CALLS = 10;
 
-  @Param({"lenet_conv1", "lenet_conv2", "resnet_stage1", "resnet_stage2", "resnet_stage3"})
-  public String layer;
+    @Param({"lenet_conv1", "lenet_conv2", "resnet_stage1", "resnet_stage2", "resnet_stage3"})
+    public String layer;
 
-  @Param({"vector", "scalar"})
-  public String kernels;
+    @Param({"vector", "scalar"})
+    public String kernels;
 
-  @Param({"1", "2"})
-  public int threads;
+    @Param({"1", "2"})
+    public int threads;
 
-  private Int8Model model;
-  private byte[] image;
-  private ForkJoinPool pool;
+    private Int8Model model;
+    private byte[] image;
+    private ForkJoinPool pool;
 
-  @Setup(Level.Trial)
-  public void setUp() {
-    // in channels, size, out channels, kernel, padding
-    int[] shape = switch (layer) {
-      case "lenet_conv1" -> new int[] {1, 28, 20, 5, 0};
-      case "lenet_conv2" -> new int[] {20, 12, 50, 5, 0};
-      case "resnet_stage1" -> new int[] {16, 32, 16, 3, 1};
-      case "resnet_stage2" -> new int[] {32, 16, 32, 3, 1};
-      case "resnet_stage3" -> new int[] {64, 8, 64, 3, 1};
-      default -> throw new IllegalArgumentException(layer);
-    };
-    int in = shape[0];
-    int size = shape[1];
-    int out = shape[2];
-    int k = shape[3];
-    int pad = shape[4];
-    Random rnd = new Random(2);
-    byte[] w = new byte[out * in * k * k];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (byte) (rnd.nextInt(255) - 127);
+    @Setup(Level.Trial)
+    public void setUp() {
+        // in channels, size, out channels, kernel, padding
+        int[] shape = switch (layer) {
+            case "lenet_conv1" -> new int[] {1, 28, 20, 5, 0};
+            case "lenet_conv2" -> new int[] {20, 12, 50, 5, 0};
+            case "resnet_stage1" -> new int[] {16, 32, 16, 3, 1};
+            case "resnet_stage2" -> new int[] {32, 16, 32, 3, 1};
+            case "resnet_stage3" -> new int[] {64, 8, 64, 3, 1};
+            default -> throw new IllegalArgumentException(layer);
+        };
+        int in = shape[0];
+        int size = shape[1];
+        int out = shape[2];
+        int k = shape[3];
+        int pad = shape[4];
+        Random rnd = new Random(2);
+        byte[] w = new byte[out * in * k * k];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (byte) (rnd.nextInt(255) - 127);
+        }
+        float[] scales = new float[out];
+        java.util.Arrays.fill(scales, 0.01f);
+        Int8Model vector = Int8Model.builder(new int[] {in, size, size}, new TensorQuantization(0.02f, 3, 8))
+                .conv2d(
+                        layer,
+                        w,
+                        new int[] {out, in, k, k},
+                        8,
+                        scales,
+                        new float[out],
+                        new int[] {1, 1},
+                        new int[] {pad, pad, pad, pad},
+                        new int[] {1, 1},
+                        1,
+                        new TensorQuantization(0.05f, 0, 8),
+                        Activation.RELU)
+                .build();
+        model = kernels.equals("vector") ? vector : vector.withScalarKernels();
+        image = new byte[in * size * size];
+        rnd.nextBytes(image);
+        pool = new ForkJoinPool(threads);
     }
-    float[] scales = new float[out];
-    java.util.Arrays.fill(scales, 0.01f);
-    Int8Model vector = Int8Model.builder(new int[] {in, size, size}, new TensorQuantization(0.02f, 3, 8))
-        .conv2d(layer, w, new int[] {out, in, k, k}, 8, scales, new float[out], new int[] {1, 1},
-            new int[] {pad, pad, pad, pad}, new int[] {1, 1}, 1, new TensorQuantization(0.05f, 0, 8), Activation.RELU)
-        .build();
-    model = kernels.equals("vector") ? vector : vector.withScalarKernels();
-    image = new byte[in * size * size];
-    rnd.nextBytes(image);
-    pool = new ForkJoinPool(threads);
-  }
 
-  @TearDown(Level.Trial)
-  public void tearDown() {
-    pool.shutdown();
-  }
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        pool.shutdown();
+    }
 
-  @Benchmark
-  @OperationsPerInvocation(CALLS)
-  public float[] conv() throws Exception {
-    return pool.submit(() -> {
-      float[] out = null;
-      for (int i = 0; i < CALLS; i++) {
-        out = model.predictUint8(image);
-      }
-      return out;
-    }).get();
-  }
+    @Benchmark
+    @OperationsPerInvocation(CALLS)
+    public float[] conv() throws Exception {
+        return pool.submit(() -> {
+                    float[] out = null;
+                    for (int i = 0; i < CALLS; i++) {
+                        out = model.predictUint8(image);
+                    }
+                    return out;
+                })
+                .get();
+    }
 }

@@ -30,118 +30,120 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class GemmBenchmark {
 
-  static final int M = 64;
-  static final int K = 800;
-  static final int N = 500;
+    static final int M = 64;
+    static final int K = 800;
+    static final int N = 500;
 
-  @Param({"PanamaInt8Kernels", "ScalarInt8Kernels"})
-  public String kernels;
+    @Param({"PanamaInt8Kernels", "ScalarInt8Kernels"})
+    public String kernels;
 
-  private Object impl;
-  private Method gemm;
-  private Object packed;
-  private byte[] a;
-  private int[] bias;
-  private int[] acc;
+    private Object impl;
+    private Method gemm;
+    private Object packed;
+    private byte[] a;
+    private int[] bias;
+    private int[] acc;
 
-  private float[] fa;
-  private float[] fw;
-  private float[] fc;
+    private float[] fa;
+    private float[] fw;
+    private float[] fc;
 
-  @Setup(Level.Trial)
-  public void setUp() throws ReflectiveOperationException {
-    Random rnd = new Random(1);
-    a = new byte[M * K + 64];
-    rnd.nextBytes(a);
-    byte[] w = new byte[N * K];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (byte) (rnd.nextInt(255) - 127);
-    }
-    bias = new int[N];
-    acc = new int[M * N];
-    Class<?> cls = Class.forName("io.github.qat4j.core.runtime." + kernels);
-    Constructor<?> ctor = cls.getDeclaredConstructor();
-    ctor.setAccessible(true);
-    impl = ctor.newInstance();
-    Class<?> api = Class.forName("io.github.qat4j.core.runtime.Int8Kernels");
-    Class<?> packedType = Class.forName("io.github.qat4j.core.runtime.PackedWeights");
-    Method pack = api.getDeclaredMethod("packWeights", byte[].class, int.class, int.class);
-    pack.setAccessible(true);
-    packed = pack.invoke(impl, w, N, K);
-    gemm = api.getDeclaredMethod("gemm", byte[].class, int.class, int.class, packedType, int.class, int.class,
-        int[].class, int[].class);
-    gemm.setAccessible(true);
-
-    fa = new float[M * K];
-    fw = new float[N * K];
-    fc = new float[M * N];
-    for (int i = 0; i < fa.length; i++) {
-      fa[i] = rnd.nextFloat();
-    }
-    for (int i = 0; i < fw.length; i++) {
-      fw[i] = rnd.nextFloat();
-    }
-  }
-
-  @Benchmark
-  public int[] int8Gemm() throws ReflectiveOperationException {
-    gemm.invoke(impl, a, 0, M, packed, 0, N, bias, acc);
-    return acc;
-  }
-
-  @Benchmark
-  public float[] float32Gemm() {
-    FloatGemm.gemm(fa, fw, fc, M, N, K);
-    return fc;
-  }
-
-  /** The float32 baseline: the same 2x4 register tile, FMA on preferred-size float vectors. */
-  static final class FloatGemm {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-
-    static void gemm(float[] a, float[] w, float[] c, int m, int n, int k) {
-      int kv = k / F.length() * F.length();
-      for (int j = 0; j < n; j += 4) {
-        for (int i = 0; i < m; i += 2) {
-          FloatVector s00 = FloatVector.zero(F);
-          FloatVector s01 = FloatVector.zero(F);
-          FloatVector s02 = FloatVector.zero(F);
-          FloatVector s03 = FloatVector.zero(F);
-          FloatVector s10 = FloatVector.zero(F);
-          FloatVector s11 = FloatVector.zero(F);
-          FloatVector s12 = FloatVector.zero(F);
-          FloatVector s13 = FloatVector.zero(F);
-          int a0 = i * k;
-          int a1 = a0 + k;
-          for (int kk = 0; kk < kv; kk += F.length()) {
-            FloatVector x0 = FloatVector.fromArray(F, a, a0 + kk);
-            FloatVector x1 = FloatVector.fromArray(F, a, a1 + kk);
-            FloatVector y = FloatVector.fromArray(F, w, j * k + kk);
-            s00 = x0.fma(y, s00);
-            s10 = x1.fma(y, s10);
-            y = FloatVector.fromArray(F, w, (j + 1) * k + kk);
-            s01 = x0.fma(y, s01);
-            s11 = x1.fma(y, s11);
-            y = FloatVector.fromArray(F, w, (j + 2) * k + kk);
-            s02 = x0.fma(y, s02);
-            s12 = x1.fma(y, s12);
-            y = FloatVector.fromArray(F, w, (j + 3) * k + kk);
-            s03 = x0.fma(y, s03);
-            s13 = x1.fma(y, s13);
-          }
-          c[i * n + j] = s00.reduceLanes(VectorOperators.ADD);
-          c[i * n + j + 1] = s01.reduceLanes(VectorOperators.ADD);
-          c[i * n + j + 2] = s02.reduceLanes(VectorOperators.ADD);
-          c[i * n + j + 3] = s03.reduceLanes(VectorOperators.ADD);
-          c[(i + 1) * n + j] = s10.reduceLanes(VectorOperators.ADD);
-          c[(i + 1) * n + j + 1] = s11.reduceLanes(VectorOperators.ADD);
-          c[(i + 1) * n + j + 2] = s12.reduceLanes(VectorOperators.ADD);
-          c[(i + 1) * n + j + 3] = s13.reduceLanes(VectorOperators.ADD);
+    @Setup(Level.Trial)
+    public void setUp() throws ReflectiveOperationException {
+        Random rnd = new Random(1);
+        a = new byte[M * K + 64];
+        rnd.nextBytes(a);
+        byte[] w = new byte[N * K];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (byte) (rnd.nextInt(255) - 127);
         }
-      }
+        bias = new int[N];
+        acc = new int[M * N];
+        Class<?> cls = Class.forName("io.github.qat4j.core.runtime." + kernels);
+        Constructor<?> ctor = cls.getDeclaredConstructor();
+        ctor.setAccessible(true);
+        impl = ctor.newInstance();
+        Class<?> api = Class.forName("io.github.qat4j.core.runtime.Int8Kernels");
+        Class<?> packedType = Class.forName("io.github.qat4j.core.runtime.PackedWeights");
+        Method pack = api.getDeclaredMethod("packWeights", byte[].class, int.class, int.class);
+        pack.setAccessible(true);
+        packed = pack.invoke(impl, w, N, K);
+        gemm = api.getDeclaredMethod(
+                "gemm", byte[].class, int.class, int.class, packedType, int.class, int.class, int[].class, int[].class);
+        gemm.setAccessible(true);
+
+        fa = new float[M * K];
+        fw = new float[N * K];
+        fc = new float[M * N];
+        for (int i = 0; i < fa.length; i++) {
+            fa[i] = rnd.nextFloat();
+        }
+        for (int i = 0; i < fw.length; i++) {
+            fw[i] = rnd.nextFloat();
+        }
     }
-  }
+
+    @Benchmark
+    public int[] int8Gemm() throws ReflectiveOperationException {
+        gemm.invoke(impl, a, 0, M, packed, 0, N, bias, acc);
+        return acc;
+    }
+
+    @Benchmark
+    public float[] float32Gemm() {
+        FloatGemm.gemm(fa, fw, fc, M, N, K);
+        return fc;
+    }
+
+    /** The float32 baseline: the same 2x4 register tile, FMA on preferred-size float vectors. */
+    static final class FloatGemm {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+        static void gemm(float[] a, float[] w, float[] c, int m, int n, int k) {
+            int kv = k / F.length() * F.length();
+            for (int j = 0; j < n; j += 4) {
+                for (int i = 0; i < m; i += 2) {
+                    FloatVector s00 = FloatVector.zero(F);
+                    FloatVector s01 = FloatVector.zero(F);
+                    FloatVector s02 = FloatVector.zero(F);
+                    FloatVector s03 = FloatVector.zero(F);
+                    FloatVector s10 = FloatVector.zero(F);
+                    FloatVector s11 = FloatVector.zero(F);
+                    FloatVector s12 = FloatVector.zero(F);
+                    FloatVector s13 = FloatVector.zero(F);
+                    int a0 = i * k;
+                    int a1 = a0 + k;
+                    for (int kk = 0; kk < kv; kk += F.length()) {
+                        FloatVector x0 = FloatVector.fromArray(F, a, a0 + kk);
+                        FloatVector x1 = FloatVector.fromArray(F, a, a1 + kk);
+                        FloatVector y = FloatVector.fromArray(F, w, j * k + kk);
+                        s00 = x0.fma(y, s00);
+                        s10 = x1.fma(y, s10);
+                        y = FloatVector.fromArray(F, w, (j + 1) * k + kk);
+                        s01 = x0.fma(y, s01);
+                        s11 = x1.fma(y, s11);
+                        y = FloatVector.fromArray(F, w, (j + 2) * k + kk);
+                        s02 = x0.fma(y, s02);
+                        s12 = x1.fma(y, s12);
+                        y = FloatVector.fromArray(F, w, (j + 3) * k + kk);
+                        s03 = x0.fma(y, s03);
+                        s13 = x1.fma(y, s13);
+                    }
+                    c[i * n + j] = s00.reduceLanes(VectorOperators.ADD);
+                    c[i * n + j + 1] = s01.reduceLanes(VectorOperators.ADD);
+                    c[i * n + j + 2] = s02.reduceLanes(VectorOperators.ADD);
+                    c[i * n + j + 3] = s03.reduceLanes(VectorOperators.ADD);
+                    c[(i + 1) * n + j] = s10.reduceLanes(VectorOperators.ADD);
+                    c[(i + 1) * n + j + 1] = s11.reduceLanes(VectorOperators.ADD);
+                    c[(i + 1) * n + j + 2] = s12.reduceLanes(VectorOperators.ADD);
+                    c[(i + 1) * n + j + 3] = s13.reduceLanes(VectorOperators.ADD);
+                }
+            }
+        }
+    }
 }

@@ -5,6 +5,10 @@ import io.github.qat4j.examples.Models;
 import io.github.qat4j.layers.export.Int8Exporter;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -24,11 +28,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-
 /**
  * LeNet-5 ({@link Models#lenet}) on 28x28 inputs, side by side in one JVM: DL4J's float
  * {@code output()} against the exported
@@ -43,8 +42,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Xmx4g"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
 public class LenetBenchmark {
     @Param({"1", "64"})
     public int batch;
@@ -78,7 +78,8 @@ public class LenetBenchmark {
         int8.save(int8File);
         long f = Files.size(floatFile);
         long q = Files.size(int8File);
-        System.out.printf("%nfile size: float (ModelSerializer, no updater) %d bytes, int8 %d bytes, ratio %.3f%n",
+        System.out.printf(
+                "%nfile size: float (ModelSerializer, no updater) %d bytes, int8 %d bytes, ratio %.3f%n",
                 f, q, (double) q / f);
     }
 

@@ -39,82 +39,89 @@ import org.openjdk.jmh.annotations.State;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class MultiplyIdiomBenchmark {
 
-  private static final VectorSpecies<Integer> INT = IntVector.SPECIES_PREFERRED;
-  private static final VectorSpecies<Byte> BYTE =
-      VectorSpecies.of(byte.class, VectorShape.forBitSize(INT.length() * Byte.SIZE));
+    private static final VectorSpecies<Integer> INT = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> BYTE =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(INT.length() * Byte.SIZE));
 
-  /** Output ints per call: 256 is one convolution tile's row of pixels, 4096 streams from L1/L2. */
-  @Param({"256", "4096"})
-  public int n;
+    /** Output ints per call: 256 is one convolution tile's row of pixels, 4096 streams from L1/L2. */
+    @Param({"256", "4096"})
+    public int n;
 
-  private short[] a;
-  private short[] b;
-  private int[] c;
-  private byte[] x;
-  private byte[] y;
+    private short[] a;
+    private short[] b;
+    private int[] c;
+    private byte[] x;
+    private byte[] y;
 
-  @Setup(Level.Trial)
-  public void setUp() {
-    Random rnd = new Random(3);
-    a = new short[2 * n];
-    b = new short[2 * n];
-    x = new byte[2 * n];
-    y = new byte[2 * n];
-    c = new int[n];
-    for (int i = 0; i < 2 * n; i++) {
-      x[i] = (byte) (rnd.nextInt(256) - 128);
-      y[i] = (byte) (rnd.nextInt(255) - 127);
-      a[i] = x[i];
-      b[i] = y[i];
+    @Setup(Level.Trial)
+    public void setUp() {
+        Random rnd = new Random(3);
+        a = new short[2 * n];
+        b = new short[2 * n];
+        x = new byte[2 * n];
+        y = new byte[2 * n];
+        c = new int[n];
+        for (int i = 0; i < 2 * n; i++) {
+            x[i] = (byte) (rnd.nextInt(256) - 128);
+            y[i] = (byte) (rnd.nextInt(255) - 127);
+            a[i] = x[i];
+            b[i] = y[i];
+        }
     }
-  }
 
-  @Benchmark
-  public int[] pairwiseArrays() {
-    short[] a = this.a;
-    short[] b = this.b;
-    int[] c = this.c;
-    for (int i = 0; i < c.length; i++) {
-      c[i] += a[2 * i] * b[2 * i] + a[2 * i + 1] * b[2 * i + 1];
+    @Benchmark
+    public int[] pairwiseArrays() {
+        short[] a = this.a;
+        short[] b = this.b;
+        int[] c = this.c;
+        for (int i = 0; i < c.length; i++) {
+            c[i] += a[2 * i] * b[2 * i] + a[2 * i + 1] * b[2 * i + 1];
+        }
+        return c;
     }
-    return c;
-  }
 
-  @Benchmark
-  public int[] pairwiseBroadcast() {
-    short[] a = this.a;
-    int[] c = this.c;
-    short w0 = b[0];
-    short w1 = b[1];
-    for (int i = 0; i < c.length; i++) {
-      c[i] += a[2 * i] * w0 + a[2 * i + 1] * w1;
+    @Benchmark
+    public int[] pairwiseBroadcast() {
+        short[] a = this.a;
+        int[] c = this.c;
+        short w0 = b[0];
+        short w1 = b[1];
+        for (int i = 0; i < c.length; i++) {
+            c[i] += a[2 * i] * w0 + a[2 * i + 1] * w1;
+        }
+        return c;
     }
-    return c;
-  }
 
-  /** Written out by hand: a helper returning vectors, not inlined, makes C2 box them (see PanamaInt8Kernels). */
-  @Benchmark
-  public int vectorApiDot() {
-    byte[] x = this.x;
-    byte[] y = this.y;
-    IntVector s0 = IntVector.zero(INT);
-    IntVector s1 = IntVector.zero(INT);
-    IntVector s2 = IntVector.zero(INT);
-    IntVector s3 = IntVector.zero(INT);
-    int lanes = INT.length();
-    for (int i = 0; i + 4 * lanes <= x.length; i += 4 * lanes) {
-      s0 = s0.add(((IntVector) ByteVector.fromArray(BYTE, x, i).convertShape(VectorOperators.B2I, INT, 0))
-          .mul((IntVector) ByteVector.fromArray(BYTE, y, i).convertShape(VectorOperators.B2I, INT, 0)));
-      s1 = s1.add(((IntVector) ByteVector.fromArray(BYTE, x, i + lanes).convertShape(VectorOperators.B2I, INT, 0))
-          .mul((IntVector) ByteVector.fromArray(BYTE, y, i + lanes).convertShape(VectorOperators.B2I, INT, 0)));
-      s2 = s2.add(((IntVector) ByteVector.fromArray(BYTE, x, i + 2 * lanes).convertShape(VectorOperators.B2I, INT, 0))
-          .mul((IntVector) ByteVector.fromArray(BYTE, y, i + 2 * lanes).convertShape(VectorOperators.B2I, INT, 0)));
-      s3 = s3.add(((IntVector) ByteVector.fromArray(BYTE, x, i + 3 * lanes).convertShape(VectorOperators.B2I, INT, 0))
-          .mul((IntVector) ByteVector.fromArray(BYTE, y, i + 3 * lanes).convertShape(VectorOperators.B2I, INT, 0)));
+    /** Written out by hand: a helper returning vectors, not inlined, makes C2 box them (see PanamaInt8Kernels). */
+    @Benchmark
+    public int vectorApiDot() {
+        byte[] x = this.x;
+        byte[] y = this.y;
+        IntVector s0 = IntVector.zero(INT);
+        IntVector s1 = IntVector.zero(INT);
+        IntVector s2 = IntVector.zero(INT);
+        IntVector s3 = IntVector.zero(INT);
+        int lanes = INT.length();
+        for (int i = 0; i + 4 * lanes <= x.length; i += 4 * lanes) {
+            s0 = s0.add(((IntVector) ByteVector.fromArray(BYTE, x, i).convertShape(VectorOperators.B2I, INT, 0))
+                    .mul((IntVector) ByteVector.fromArray(BYTE, y, i).convertShape(VectorOperators.B2I, INT, 0)));
+            s1 = s1.add(((IntVector) ByteVector.fromArray(BYTE, x, i + lanes).convertShape(VectorOperators.B2I, INT, 0))
+                    .mul((IntVector)
+                            ByteVector.fromArray(BYTE, y, i + lanes).convertShape(VectorOperators.B2I, INT, 0)));
+            s2 = s2.add(((IntVector)
+                            ByteVector.fromArray(BYTE, x, i + 2 * lanes).convertShape(VectorOperators.B2I, INT, 0))
+                    .mul((IntVector)
+                            ByteVector.fromArray(BYTE, y, i + 2 * lanes).convertShape(VectorOperators.B2I, INT, 0)));
+            s3 = s3.add(((IntVector)
+                            ByteVector.fromArray(BYTE, x, i + 3 * lanes).convertShape(VectorOperators.B2I, INT, 0))
+                    .mul((IntVector)
+                            ByteVector.fromArray(BYTE, y, i + 3 * lanes).convertShape(VectorOperators.B2I, INT, 0)));
+        }
+        return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
     }
-    return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD);
-  }
 }

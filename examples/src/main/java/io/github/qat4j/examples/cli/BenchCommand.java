@@ -14,9 +14,18 @@ import io.github.qat4j.examples.Models;
 import io.github.qat4j.examples.Net;
 import io.github.qat4j.layers.OneDnnHelpers;
 import io.github.qat4j.layers.prepare.QatConfig;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
+import java.io.PrintWriter;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.FutureTask;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
@@ -31,29 +40,21 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.PrintWriter;
-import java.nio.FloatBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.FutureTask;
-
 /**
  * {@code qat bench}: one model, five engines, one JVM, one thread count. The models are initialised
  * with a seed and calibrated on real images, not trained: latency does not depend on what the weights
  * learned, and the benchmark then needs no training run first.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Time the same model as DL4J float output(), qat4j int8 (Vector API and scalar kernels), "
-                + "ONNX Runtime float and ONNX Runtime int8 (the QDQ export, graph optimizations on), at each batch "
-                + "size, with the same number of threads for every engine. Prints median latency, images per "
-                + "second and the speed-up over DL4J float, and writes the same as JSON."})
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Time the same model as DL4J float output(), qat4j int8 (Vector API and scalar kernels), "
+                    + "ONNX Runtime float and ONNX Runtime int8 (the QDQ export, graph optimizations on), at each batch "
+                    + "size, with the same number of threads for every engine. Prints median latency, images per "
+                    + "second and the speed-up over DL4J float, and writes the same as JSON."
+        })
 final class BenchCommand implements Callable<Integer> {
     enum Model {
         lenet5(DatasetChoice.mnist),
@@ -87,42 +88,72 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--models"}, split = ",", paramLabel = "MODEL", defaultValue = "lenet5,resnet8",
+    @Option(
+            names = {"-m", "--models"},
+            split = ",",
+            paramLabel = "MODEL",
+            defaultValue = "lenet5,resnet8",
             description = "Models to time: lenet5 (MNIST), resnet8, resnet20 (CIFAR-10) (default: ${DEFAULT-VALUE}).")
     List<Model> models;
 
-    @Option(names = {"-b", "--batch-sizes"}, split = ",", paramLabel = "N", defaultValue = "1,8,64",
+    @Option(
+            names = {"-b", "--batch-sizes"},
+            split = ",",
+            paramLabel = "N",
+            defaultValue = "1,8,64",
             description = "Batch sizes (default: ${DEFAULT-VALUE}).")
     List<Integer> batchSizes;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N",
+    @Option(
+            names = {"-t", "--threads"},
+            paramLabel = "N",
             description = "Threads for every engine: ND4J's OpenMP and BLAS, the int8 runtime's pool, ONNX Runtime's "
                     + "intra-op pool (default: the available processors, ${DEFAULT-VALUE}).")
     int threads = Runtime.getRuntime().availableProcessors();
 
-    @Option(names = "--seconds", paramLabel = "S", defaultValue = "2",
-            description = "Measuring time per engine and batch size, after as long again of warm-up (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seconds",
+            paramLabel = "S",
+            defaultValue = "2",
+            description =
+                    "Measuring time per engine and batch size, after as long again of warm-up (default: ${DEFAULT-VALUE}).")
     double seconds;
 
-    @Option(names = "--training", negatable = true, defaultValue = "true", fallbackValue = "true",
+    @Option(
+            names = "--training",
+            negatable = true,
+            defaultValue = "true",
+            fallbackValue = "true",
             description = "Also time DL4J fit() of the float and the QAT network, one batch of --fit-batch real "
                     + "training images per step, the two taking turns in 5 blocks each (--seconds of warm-up, "
                     + "then 2 x --seconds of steps per network) (default: ${DEFAULT-VALUE}).")
     boolean training;
 
-    @Option(names = "--fit-batch", paramLabel = "N", defaultValue = "64",
+    @Option(
+            names = "--fit-batch",
+            paramLabel = "N",
+            defaultValue = "64",
             description = "Batch size of the timed training steps (default: ${DEFAULT-VALUE}).")
     int fitBatch;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "DIR", defaultValue = "runs/bench",
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "DIR",
+            defaultValue = "runs/bench",
             description = "Where the exported models and bench.json go (default: ${DEFAULT-VALUE}).")
     Path output;
 
-    @Option(names = {"-s", "--seed"}, paramLabel = "N", defaultValue = "42",
+    @Option(
+            names = {"-s", "--seed"},
+            paramLabel = "N",
+            defaultValue = "42",
             description = "Seed of the weights and the calibration sample (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Data root (default: $QAT4J_DATA_DIR or ~/.qat4j/datasets).")
+    @Option(
+            names = "--data-dir",
+            paramLabel = "DIR",
+            description = "Data root (default: $QAT4J_DATA_DIR or ~/.qat4j/datasets).")
     Path dataDir;
 
     /** The int8 runtime's kernels, for the JSON. */
@@ -171,16 +202,21 @@ final class BenchCommand implements Callable<Integer> {
 
     private Integer run() throws Exception {
         if (threads < 1 || !(seconds > 0) || fitBatch < 1 || batchSizes.stream().anyMatch(b -> b < 1)) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--threads, --seconds, --fit-batch and --batch-sizes must be positive");
+            throw new picocli.CommandLine.ParameterException(
+                    spec.commandLine(), "--threads, --seconds, --fit-batch and --batch-sizes must be positive");
         }
         Files.createDirectories(output);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.factory().blas().setMaxThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "%s, %d cores, %d threads per engine, %s%n", System.getProperty("java.vm.name") + " "
-                + Runtime.version(), Runtime.getRuntime().availableProcessors(), threads, cpu());
+        out.printf(
+                Locale.ROOT,
+                "%s, %d cores, %d threads per engine, %s%n",
+                System.getProperty("java.vm.name") + " " + Runtime.version(),
+                Runtime.getRuntime().availableProcessors(),
+                threads,
+                cpu());
         out.println(OneDnnHelpers.status());
         List<Result> results = new ArrayList<>();
         List<TrainingResult> trainingResults = new ArrayList<>();
@@ -213,8 +249,15 @@ final class BenchCommand implements Callable<Integer> {
     private List<Result> measure(Model model, List<Engine> engines, float[] images, ForkJoinPool pool, PrintWriter out)
             throws Exception {
         List<Result> results = new ArrayList<>();
-        out.printf(Locale.ROOT, "%n%-8s %-18s %6s %12s %12s %10s%n", "model", "engine", "batch", "median ms",
-                "images/s", "vs DL4J");
+        out.printf(
+                Locale.ROOT,
+                "%n%-8s %-18s %6s %12s %12s %10s%n",
+                "model",
+                "engine",
+                "batch",
+                "median ms",
+                "images/s",
+                "vs DL4J");
         for (int batch : batchSizes) {
             float[] x = new float[batch * imageSize(model)];
             for (int i = 0; i < x.length; i += images.length) {
@@ -225,12 +268,20 @@ final class BenchCommand implements Callable<Integer> {
                 Runnable inference = engine.setup().prepare(x, batch);
                 long nanos = (long) (seconds * 1e9);
                 // Inside the pool, the int8 runtime's parallel batches use the pool's threads, no more.
-                double millis = pool.submit(() -> Latency.medianMillis(inference, nanos, nanos)).get();
+                double millis = pool.submit(() -> Latency.medianMillis(inference, nanos, nanos))
+                        .get();
                 Result r = new Result(engine.name(), model.name(), batch, millis);
                 results.add(r);
                 dl4j = engine.name().equals(DL4J) ? millis : dl4j;
-                out.printf(Locale.ROOT, "%-8s %-18s %6d %12.3f %12.1f %9.2fx%n", model, engine.name(), batch, millis,
-                        r.imagesPerSecond(), dl4j / millis);
+                out.printf(
+                        Locale.ROOT,
+                        "%-8s %-18s %6d %12.3f %12.1f %9.2fx%n",
+                        model,
+                        engine.name(),
+                        batch,
+                        millis,
+                        r.imagesPerSecond(),
+                        dl4j / millis);
                 out.flush();
             }
             engines.forEach(e -> e.afterBatch().run());
@@ -244,26 +295,44 @@ final class BenchCommand implements Callable<Integer> {
      * the two taking turns so that both see the same machine.
      */
     private List<TrainingResult> measureTraining(Model model, ImageSet train, PrintWriter out) {
-        ImageSetIterator batches = ImageSetIterator.builder(train.sample(fitBatch, seed + 1)).batchSize(fitBatch)
-                .normalization(model.dataset.normalization()).build();
+        ImageSetIterator batches = ImageSetIterator.builder(train.sample(fitBatch, seed + 1))
+                .batchSize(fitBatch)
+                .normalization(model.dataset.normalization())
+                .build();
         DataSet batch = batches.next();
         Net floatNet = model.create(seed);
         Net qat = model.create(seed).prepare(new QatConfig().observeIterations(0));
         batches.reset();
         qat.calibrate(batches, 1);
-        out.printf(Locale.ROOT, "%n%-8s %-18s %6s %12s %12s %10s %10s%n", "model", "fit", "batch", "median ms",
-                "images/s", "GFLOP/s", "vs float");
+        out.printf(
+                Locale.ROOT,
+                "%n%-8s %-18s %6s %12s %12s %10s %10s%n",
+                "model",
+                "fit",
+                "batch",
+                "median ms",
+                "images/s",
+                "GFLOP/s",
+                "vs float");
         List<TrainingResult> results = new ArrayList<>();
         long nanos = (long) (seconds * 1e9);
-        double[] millis = Latency.medianMillisTakingTurns(List.of(() -> floatNet.fit(batch), () -> qat.fit(batch)),
-                nanos, 2 * nanos, TRAINING_ROUNDS);
+        double[] millis = Latency.medianMillisTakingTurns(
+                List.of(() -> floatNet.fit(batch), () -> qat.fit(batch)), nanos, 2 * nanos, TRAINING_ROUNDS);
         List<String> modes = List.of("float", "qat");
         for (int i = 0; i < modes.size(); i++) {
-            TrainingResult r = new TrainingResult(model.name(), modes.get(i), fitBatch, millis[i],
-                    macsPerImage.get(model));
+            TrainingResult r =
+                    new TrainingResult(model.name(), modes.get(i), fitBatch, millis[i], macsPerImage.get(model));
             results.add(r);
-            out.printf(Locale.ROOT, "%-8s %-18s %6d %12.2f %12.1f %10.1f %9.2fx%n", model, modes.get(i), fitBatch,
-                    millis[i], r.imagesPerSecond(), r.gflops(), millis[i] / millis[0]);
+            out.printf(
+                    Locale.ROOT,
+                    "%-8s %-18s %6d %12.2f %12.1f %10.1f %9.2fx%n",
+                    model,
+                    modes.get(i),
+                    fitBatch,
+                    millis[i],
+                    r.imagesPerSecond(),
+                    r.gflops(),
+                    millis[i] / millis[0]);
         }
         out.flush();
         return results;
@@ -274,7 +343,11 @@ final class BenchCommand implements Callable<Integer> {
         Net qat = floatNet.prepare(new QatConfig());
         ImageSet calibration = train.sample(CALIBRATION_IMAGES, seed);
         Normalization normalization = model.dataset.normalization();
-        qat.calibrate(ImageSetIterator.builder(calibration).batchSize(64).normalization(normalization).build(),
+        qat.calibrate(
+                ImageSetIterator.builder(calibration)
+                        .batchSize(64)
+                        .normalization(normalization)
+                        .build(),
                 CALIBRATION_IMAGES / 64);
         Path int8File = output.resolve(model + ".q8");
         Int8Model int8 = qat.exportInt8(model.dataset.inputType(), Net.inputPreprocessing(normalization), int8File);
@@ -283,7 +356,11 @@ final class BenchCommand implements Callable<Integer> {
         floatNet.exportFloat(model.dataset.inputType(), floatOnnx);
         qat.exportQdq(model.dataset.inputType(), qdqOnnx);
         kernels = int8.kernels();
-        macsPerImage.put(model, int8.ops().stream().mapToLong(io.github.qat4j.core.runtime.OpInfo::macs).sum());
+        macsPerImage.put(
+                model,
+                int8.ops().stream()
+                        .mapToLong(io.github.qat4j.core.runtime.OpInfo::macs)
+                        .sum());
         long[] shape = shape(model);
         return List.of(
                 new Engine(DL4J, (x, batch) -> {
@@ -310,20 +387,25 @@ final class BenchCommand implements Callable<Integer> {
         OrtSession session = env.createSession(model.toString(), options);
         String input = session.getInputNames().iterator().next();
         List<OnnxTensor> tensors = new ArrayList<>();
-        return new Engine(name, (x, batch) -> {
-            OnnxTensor tensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), batchShape(shape, batch));
-            tensors.add(tensor);
-            return () -> {
-                try (OrtSession.Result r = session.run(Map.of(input, tensor))) {
-                    r.get(0).getValue();
-                } catch (OrtException e) {
-                    throw new IllegalStateException(name + " failed on " + model, e);
-                }
-            };
-        }, () -> {
-            tensors.forEach(OnnxTensor::close);
-            tensors.clear();
-        }, session, options);
+        return new Engine(
+                name,
+                (x, batch) -> {
+                    OnnxTensor tensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), batchShape(shape, batch));
+                    tensors.add(tensor);
+                    return () -> {
+                        try (OrtSession.Result r = session.run(Map.of(input, tensor))) {
+                            r.get(0).getValue();
+                        } catch (OrtException e) {
+                            throw new IllegalStateException(name + " failed on " + model, e);
+                        }
+                    };
+                },
+                () -> {
+                    tensors.forEach(OnnxTensor::close);
+                    tensors.clear();
+                },
+                session,
+                options);
     }
 
     /** Test images of the model's data set, normalized: real pixels, so ReLU sparsity is realistic. */
@@ -358,13 +440,21 @@ final class BenchCommand implements Callable<Integer> {
         root.put("nd4j_backend", OneDnnHelpers.status().toString());
         ArrayNode rows = root.putArray("results");
         for (Result r : results) {
-            rows.addObject().put("engine", r.engine()).put("model", r.model()).put("batch", r.batch())
-                    .put("median_ms", r.medianMillis()).put("images_per_s", r.imagesPerSecond());
+            rows.addObject()
+                    .put("engine", r.engine())
+                    .put("model", r.model())
+                    .put("batch", r.batch())
+                    .put("median_ms", r.medianMillis())
+                    .put("images_per_s", r.imagesPerSecond());
         }
         ArrayNode training = root.putArray("training");
         for (TrainingResult r : trainingResults) {
-            training.addObject().put("model", r.model()).put("mode", r.mode()).put("batch", r.batch())
-                    .put("median_ms", r.medianMillis()).put("images_per_s", r.imagesPerSecond())
+            training.addObject()
+                    .put("model", r.model())
+                    .put("mode", r.mode())
+                    .put("batch", r.batch())
+                    .put("median_ms", r.medianMillis())
+                    .put("images_per_s", r.imagesPerSecond())
                     .put("gflops", r.gflops());
         }
         mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), root);
@@ -373,8 +463,11 @@ final class BenchCommand implements Callable<Integer> {
     /** The CPU model from /proc/cpuinfo, where there is one. */
     static String cpu() {
         try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("unknown CPU");
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst()
+                    .orElse("unknown CPU");
         } catch (java.io.IOException e) {
             return "unknown CPU";
         }
@@ -390,7 +483,7 @@ final class BenchCommand implements Callable<Integer> {
         }
 
         Engine(String name, Setup setup) {
-            this(name, setup, () -> { });
+            this(name, setup, () -> {});
         }
 
         void close() throws Exception {

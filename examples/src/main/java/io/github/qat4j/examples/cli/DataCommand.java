@@ -3,19 +3,23 @@ package io.github.qat4j.examples.cli;
 import io.github.qat4j.datasets.DatasetInstaller;
 import io.github.qat4j.datasets.ImageSet;
 import io.github.qat4j.datasets.TrainTest;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
-import java.util.Locale;
-import java.util.concurrent.Callable;
-
 /** {@code qat data mnist|cifar10}: installs a data set (verified) and prints what it holds. */
-@Command(name = "data", mixinStandardHelpOptions = true,
+@Command(
+        name = "data",
+        mixinStandardHelpOptions = true,
         description = "Install a data set into the cache (checksum-verified) and print its summary.")
 final class DataCommand implements Callable<Integer> {
-    enum Name { mnist, cifar10 }
+    enum Name {
+        mnist,
+        cifar10
+    }
 
     @Parameters(index = "0", description = "mnist or cifar10")
     Name name;
@@ -36,7 +40,8 @@ final class DataCommand implements Callable<Integer> {
             installer.sourceDir(sourceDir);
         }
         Path dir = installer.install();
-        TrainTest data = name == Name.mnist ? io.github.qat4j.datasets.Mnist.read(dir)
+        TrainTest data = name == Name.mnist
+                ? io.github.qat4j.datasets.Mnist.read(dir)
                 : io.github.qat4j.datasets.Cifar10.read(dir);
         System.out.println(name + " in " + dir + " (sha256 verified)");
         print("train", data.train());
@@ -51,8 +56,15 @@ final class DataCommand implements Callable<Integer> {
         for (int c = 0; c < mean.length; c++) {
             stats.append(String.format(Locale.ROOT, " %.4f/%.4f", mean[c], std[c]));
         }
-        System.out.printf(Locale.ROOT, "%-5s %6d images %dx%dx%d, pixel mean/std per channel:%s%n", split,
-                set.size(), set.channels(), set.height(), set.width(), stats);
+        System.out.printf(
+                Locale.ROOT,
+                "%-5s %6d images %dx%dx%d, pixel mean/std per channel:%s%n",
+                split,
+                set.size(),
+                set.channels(),
+                set.height(),
+                set.width(),
+                stats);
         int[] counts = set.classCounts();
         StringBuilder line = new StringBuilder("      per class:");
         for (int k = 0; k < counts.length; k++) {

@@ -4,9 +4,8 @@ import io.github.qat4j.datasets.Cifar10;
 import io.github.qat4j.datasets.Mnist;
 import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.datasets.TrainTest;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-
 import java.nio.file.Path;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 
 /** A built-in data set with the input normalization its pipeline trains with (and the int8 model expects). */
 enum DatasetChoice {

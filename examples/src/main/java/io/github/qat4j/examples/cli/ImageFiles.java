@@ -1,7 +1,6 @@
 package io.github.qat4j.examples.cli;
 
 import io.github.qat4j.datasets.ImageSet;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,13 +25,21 @@ enum ImageFiles {
             }
             ByteBuffer images = ByteBuffer.wrap(Files.readAllBytes(files.get(0)));
             ByteBuffer labels = ByteBuffer.wrap(Files.readAllBytes(files.get(1)));
-            check(images.remaining() >= 16 && images.getInt() == 0x803, files.get(0), "not an IDX image file (magic 0x00000803)");
+            check(
+                    images.remaining() >= 16 && images.getInt() == 0x803,
+                    files.get(0),
+                    "not an IDX image file (magic 0x00000803)");
             int n = images.getInt();
             int h = images.getInt();
             int w = images.getInt();
-            check(n >= 0 && h > 0 && w > 0 && images.remaining() == (long) n * h * w, files.get(0),
+            check(
+                    n >= 0 && h > 0 && w > 0 && images.remaining() == (long) n * h * w,
+                    files.get(0),
                     "header says " + n + " images of " + h + "x" + w + " but " + images.remaining() + " bytes follow");
-            check(labels.remaining() >= 8 && labels.getInt() == 0x801, files.get(1), "not an IDX label file (magic 0x00000801)");
+            check(
+                    labels.remaining() >= 8 && labels.getInt() == 0x801,
+                    files.get(1),
+                    "not an IDX label file (magic 0x00000801)");
             int m = labels.getInt();
             check(m == n && labels.remaining() == n, files.get(1), "holds " + m + " labels for " + n + " images");
             byte[] pixels = new byte[images.remaining()];
@@ -52,8 +59,11 @@ enum ImageFiles {
             ByteArrayOutputStream labels = new ByteArrayOutputStream();
             for (Path file : files) {
                 byte[] bytes = Files.readAllBytes(file);
-                check(bytes.length % (size + 1) == 0, file, bytes.length + " bytes is not a whole number of "
-                        + (size + 1) + "-byte records (label + " + chw[0] + "x" + chw[1] + "x" + chw[2] + ")");
+                check(
+                        bytes.length % (size + 1) == 0,
+                        file,
+                        bytes.length + " bytes is not a whole number of " + (size + 1) + "-byte records (label + "
+                                + chw[0] + "x" + chw[1] + "x" + chw[2] + ")");
                 for (int at = 0; at < bytes.length; at += size + 1) {
                     labels.write(bytes[at]);
                     pixels.write(bytes, at + 1, size);
@@ -81,8 +91,11 @@ enum ImageFiles {
                         continue;
                     }
                     String[] cells = line.split(",");
-                    check(cells.length == size + 1, file, "line " + (i + 1) + " has " + cells.length
-                            + " values, expected a label and " + size + " pixels");
+                    check(
+                            cells.length == size + 1,
+                            file,
+                            "line " + (i + 1) + " has " + cells.length + " values, expected a label and " + size
+                                    + " pixels");
                     labels.write(byteValue(cells[0], file, i));
                     for (int c = 1; c < cells.length; c++) {
                         pixels.write(byteValue(cells[c], file, i));
@@ -117,7 +130,8 @@ enum ImageFiles {
         } catch (NumberFormatException e) {
             // reported below with the file and line
         }
-        throw new IllegalArgumentException(file + " line " + (line + 1) + ": '" + cell + "' is not an integer in 0..255");
+        throw new IllegalArgumentException(
+                file + " line " + (line + 1) + ": '" + cell + "' is not an integer in 0..255");
     }
 
     private static void check(boolean ok, Path file, String problem) {

@@ -1,10 +1,9 @@
 package io.github.qat4j.examples.cli;
 
+import java.util.Map;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
-
-import java.util.Map;
 
 /** A command's option defaults by long option name, so that shared options default per data set. */
 abstract class MapDefaults implements IDefaultValueProvider {

@@ -1,13 +1,13 @@
 package io.github.qat4j.examples.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import io.github.qat4j.core.runtime.InputPreprocessing;
 import io.github.qat4j.datasets.Normalization;
 import io.github.qat4j.examples.Net;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The int8 file's record of each built-in data set's normalization gives the floats the pipeline trained on. */
 class InputPreprocessingTest {
@@ -25,8 +25,11 @@ class InputPreprocessingTest {
             InputPreprocessing recorded = Net.inputPreprocessing(normalization);
             assertArrayEquals(expected, recorded.apply(pixels), dataset.name());
         }
-        assertEquals(InputPreprocessing.Kind.UNIT_RANGE, Net.inputPreprocessing(DatasetChoice.mnist.normalization()).kind());
-        assertEquals(InputPreprocessing.Kind.STANDARDIZE,
+        assertEquals(
+                InputPreprocessing.Kind.UNIT_RANGE,
+                Net.inputPreprocessing(DatasetChoice.mnist.normalization()).kind());
+        assertEquals(
+                InputPreprocessing.Kind.STANDARDIZE,
                 Net.inputPreprocessing(DatasetChoice.cifar10.normalization()).kind());
     }
 }

@@ -7,50 +7,50 @@ package io.github.qat4j.core.quant;
  */
 public final class MinMaxObserver implements Observer {
 
-  private float[] min;
-  private float[] max;
+    private float[] min;
+    private float[] max;
 
-  @Override
-  public void observe(float[] x, int channels, int inner) {
-    Ranges.checkChannels(min == null ? 0 : min.length, channels);
-    float[][] batch = Ranges.of(x, channels, inner);
-    if (min == null) {
-      min = batch[0];
-      max = batch[1];
-      return;
+    @Override
+    public void observe(float[] x, int channels, int inner) {
+        Ranges.checkChannels(min == null ? 0 : min.length, channels);
+        float[][] batch = Ranges.of(x, channels, inner);
+        if (min == null) {
+            min = batch[0];
+            max = batch[1];
+            return;
+        }
+        for (int c = 0; c < channels; c++) {
+            min[c] = Math.min(min[c], batch[0][c]);
+            max[c] = Math.max(max[c], batch[1][c]);
+        }
     }
-    for (int c = 0; c < channels; c++) {
-      min[c] = Math.min(min[c], batch[0][c]);
-      max[c] = Math.max(max[c], batch[1][c]);
+
+    @Override
+    public QuantParams compute(QuantSpec spec) {
+        Ranges.checkObserved(hasObservations());
+        return Ranges.params(spec, min, max);
     }
-  }
 
-  @Override
-  public QuantParams compute(QuantSpec spec) {
-    Ranges.checkObserved(hasObservations());
-    return Ranges.params(spec, min, max);
-  }
+    @Override
+    public boolean hasObservations() {
+        return min != null;
+    }
 
-  @Override
-  public boolean hasObservations() {
-    return min != null;
-  }
+    @Override
+    public void reset() {
+        min = null;
+        max = null;
+    }
 
-  @Override
-  public void reset() {
-    min = null;
-    max = null;
-  }
+    /** Observed minimum per channel (a copy). */
+    public float[] min() {
+        Ranges.checkObserved(hasObservations());
+        return min.clone();
+    }
 
-  /** Observed minimum per channel (a copy). */
-  public float[] min() {
-    Ranges.checkObserved(hasObservations());
-    return min.clone();
-  }
-
-  /** Observed maximum per channel (a copy). */
-  public float[] max() {
-    Ranges.checkObserved(hasObservations());
-    return max.clone();
-  }
+    /** Observed maximum per channel (a copy). */
+    public float[] max() {
+        Ranges.checkObserved(hasObservations());
+        return max.clone();
+    }
 }

@@ -18,24 +18,24 @@ package io.github.qat4j.core.quant;
  */
 public interface Observer {
 
-  /**
-   * Adds one batch.
-   *
-   * @throws IllegalArgumentException if the view does not fit {@code x}, the channel count differs
-   *     from earlier batches, or {@code x} holds NaN or infinity
-   */
-  void observe(float[] x, int channels, int inner);
+    /**
+     * Adds one batch.
+     *
+     * @throws IllegalArgumentException if the view does not fit {@code x}, the channel count differs
+     *     from earlier batches, or {@code x} holds NaN or infinity
+     */
+    void observe(float[] x, int channels, int inner);
 
-  /**
-   * Scale and zero point from what has been observed so far.
-   *
-   * @throws IllegalStateException if nothing has been observed
-   */
-  QuantParams compute(QuantSpec spec);
+    /**
+     * Scale and zero point from what has been observed so far.
+     *
+     * @throws IllegalStateException if nothing has been observed
+     */
+    QuantParams compute(QuantSpec spec);
 
-  /** Whether at least one batch has been observed. */
-  boolean hasObservations();
+    /** Whether at least one batch has been observed. */
+    boolean hasObservations();
 
-  /** Forgets everything observed. */
-  void reset();
+    /** Forgets everything observed. */
+    void reset();
 }

@@ -14,77 +14,77 @@ import org.apache.commons.math3.stat.descriptive.rank.Percentile;
  */
 public final class PercentileObserver implements Observer {
 
-  /** Default reservoir size per channel: 256 KiB of floats. */
-  public static final int DEFAULT_CAPACITY = 1 << 16;
+    /** Default reservoir size per channel: 256 KiB of floats. */
+    public static final int DEFAULT_CAPACITY = 1 << 16;
 
-  private final double percentile;
-  private final Reservoir reservoir;
-  private int channels;
+    private final double percentile;
+    private final Reservoir reservoir;
+    private int channels;
 
-  /** With {@link #DEFAULT_CAPACITY} and a fixed seed. */
-  public PercentileObserver(double percentile) {
-    this(percentile, DEFAULT_CAPACITY, 0L);
-  }
-
-  /**
-   * @param percentile upper percentile in (50, 100]; the lower one is {@code 100 - percentile}
-   * @param capacity values kept per channel
-   * @param seed of the reservoir's sampling
-   */
-  public PercentileObserver(double percentile, int capacity, long seed) {
-    if (!(percentile > 50 && percentile <= 100)) {
-      throw new IllegalArgumentException("percentile must be in (50, 100], got " + percentile);
+    /** With {@link #DEFAULT_CAPACITY} and a fixed seed. */
+    public PercentileObserver(double percentile) {
+        this(percentile, DEFAULT_CAPACITY, 0L);
     }
-    this.percentile = percentile;
-    this.reservoir = new Reservoir(capacity, seed);
-  }
 
-  public double percentile() {
-    return percentile;
-  }
-
-  @Override
-  public void observe(float[] x, int channels, int inner) {
-    Ranges.checkChannels(this.channels, channels);
-    Ranges.of(x, channels, inner); // for its checks: view, finiteness
-    reservoir.add(x, channels, inner);
-    this.channels = channels;
-  }
-
-  @Override
-  public QuantParams compute(QuantSpec spec) {
-    Ranges.checkObserved(hasObservations());
-    if (!spec.perChannel()) {
-      double[] all = reservoir.all();
-      return spec.paramsFromRange(new float[] {lower(all)}, new float[] {upper(all)});
+    /**
+     * @param percentile upper percentile in (50, 100]; the lower one is {@code 100 - percentile}
+     * @param capacity values kept per channel
+     * @param seed of the reservoir's sampling
+     */
+    public PercentileObserver(double percentile, int capacity, long seed) {
+        if (!(percentile > 50 && percentile <= 100)) {
+            throw new IllegalArgumentException("percentile must be in (50, 100], got " + percentile);
+        }
+        this.percentile = percentile;
+        this.reservoir = new Reservoir(capacity, seed);
     }
-    float[] min = new float[channels];
-    float[] max = new float[channels];
-    for (int c = 0; c < channels; c++) {
-      double[] v = reservoir.channel(c);
-      min[c] = lower(v);
-      max[c] = upper(v);
+
+    public double percentile() {
+        return percentile;
     }
-    return spec.paramsFromRange(min, max);
-  }
 
-  private float lower(double[] v) {
-    // Percentile rejects 0, and P(0) is the minimum anyway.
-    return (float) (percentile == 100 ? StatUtils.min(v) : new Percentile().evaluate(v, 100 - percentile));
-  }
+    @Override
+    public void observe(float[] x, int channels, int inner) {
+        Ranges.checkChannels(this.channels, channels);
+        Ranges.of(x, channels, inner); // for its checks: view, finiteness
+        reservoir.add(x, channels, inner);
+        this.channels = channels;
+    }
 
-  private float upper(double[] v) {
-    return (float) new Percentile().evaluate(v, percentile);
-  }
+    @Override
+    public QuantParams compute(QuantSpec spec) {
+        Ranges.checkObserved(hasObservations());
+        if (!spec.perChannel()) {
+            double[] all = reservoir.all();
+            return spec.paramsFromRange(new float[] {lower(all)}, new float[] {upper(all)});
+        }
+        float[] min = new float[channels];
+        float[] max = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            double[] v = reservoir.channel(c);
+            min[c] = lower(v);
+            max[c] = upper(v);
+        }
+        return spec.paramsFromRange(min, max);
+    }
 
-  @Override
-  public boolean hasObservations() {
-    return channels > 0;
-  }
+    private float lower(double[] v) {
+        // Percentile rejects 0, and P(0) is the minimum anyway.
+        return (float) (percentile == 100 ? StatUtils.min(v) : new Percentile().evaluate(v, 100 - percentile));
+    }
 
-  @Override
-  public void reset() {
-    reservoir.reset();
-    channels = 0;
-  }
+    private float upper(double[] v) {
+        return (float) new Percentile().evaluate(v, percentile);
+    }
+
+    @Override
+    public boolean hasObservations() {
+        return channels > 0;
+    }
+
+    @Override
+    public void reset() {
+        reservoir.reset();
+        channels = 0;
+    }
 }

@@ -26,22 +26,22 @@ package io.github.qat4j.core.quant;
  */
 public final class Rounding {
 
-  private Rounding() {}
+    private Rounding() {}
 
-  /**
-   * Rounds to the nearest integer, ties to even. Values beyond the int range saturate to
-   * {@link Integer#MIN_VALUE}/{@link Integer#MAX_VALUE} and NaN gives 0 (Java's narrowing rules);
-   * callers clamp to {@code [qmin, qmax]} afterwards.
-   */
-  public static int round(float v) {
-    return (int) Math.rint(v);
-  }
+    /**
+     * Rounds to the nearest integer, ties to even. Values beyond the int range saturate to
+     * {@link Integer#MIN_VALUE}/{@link Integer#MAX_VALUE} and NaN gives 0 (Java's narrowing rules);
+     * callers clamp to {@code [qmin, qmax]} afterwards.
+     */
+    public static int round(float v) {
+        return (int) Math.rint(v);
+    }
 
-  /**
-   * Double-precision form of {@link #round(float)}, for quantities such as int32 biases that
-   * need more than float's 24-bit mantissa. Saturates to the long range; NaN gives 0.
-   */
-  public static long round(double v) {
-    return (long) Math.rint(v);
-  }
+    /**
+     * Double-precision form of {@link #round(float)}, for quantities such as int32 biases that
+     * need more than float's 24-bit mantissa. Saturates to the long range; NaN gives 0.
+     */
+    public static long round(double v) {
+        return (long) Math.rint(v);
+    }
 }

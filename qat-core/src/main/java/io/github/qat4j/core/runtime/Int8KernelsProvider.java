@@ -10,29 +10,31 @@ import java.lang.System.Logger.Level;
  */
 final class Int8KernelsProvider {
 
-  private static final System.Logger LOG = System.getLogger(Int8KernelsProvider.class.getName());
-  private static final Int8Kernels KERNELS = lookup();
+    private static final System.Logger LOG = System.getLogger(Int8KernelsProvider.class.getName());
+    private static final Int8Kernels KERNELS = lookup();
 
-  private Int8KernelsProvider() {}
+    private Int8KernelsProvider() {}
 
-  static Int8Kernels get() {
-    return KERNELS;
-  }
-
-  private static Int8Kernels lookup() {
-    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
-      LOG.log(Level.WARNING, "jdk.incubator.vector is not readable; int8 runtime uses the scalar kernels. "
-          + "Pass '--add-modules jdk.incubator.vector' to enable the Vector API kernels.");
-      return new ScalarInt8Kernels();
+    static Int8Kernels get() {
+        return KERNELS;
     }
-    try {
-      Int8Kernels kernels = new PanamaInt8Kernels();
-      LOG.log(Level.INFO, "int8 runtime kernels: " + kernels.name());
-      return kernels;
-    } catch (LinkageError | UnsupportedOperationException e) {
-      // LinkageError: the module is in the layer but not readable by this (unnamed) module.
-      LOG.log(Level.WARNING, "int8 runtime uses the scalar kernels: Vector API unusable (" + e + ")");
-      return new ScalarInt8Kernels();
+
+    private static Int8Kernels lookup() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            LOG.log(
+                    Level.WARNING,
+                    "jdk.incubator.vector is not readable; int8 runtime uses the scalar kernels. "
+                            + "Pass '--add-modules jdk.incubator.vector' to enable the Vector API kernels.");
+            return new ScalarInt8Kernels();
+        }
+        try {
+            Int8Kernels kernels = new PanamaInt8Kernels();
+            LOG.log(Level.INFO, "int8 runtime kernels: " + kernels.name());
+            return kernels;
+        } catch (LinkageError | UnsupportedOperationException e) {
+            // LinkageError: the module is in the layer but not readable by this (unnamed) module.
+            LOG.log(Level.WARNING, "int8 runtime uses the scalar kernels: Vector API unusable (" + e + ")");
+            return new ScalarInt8Kernels();
+        }
     }
-  }
 }

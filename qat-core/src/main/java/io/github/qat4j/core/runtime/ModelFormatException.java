@@ -9,17 +9,17 @@ import java.io.IOException;
  */
 public final class ModelFormatException extends IOException {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final long offset;
+    private final long offset;
 
-  public ModelFormatException(String what, long offset) {
-    super(what + " (at byte offset " + offset + ")");
-    this.offset = offset;
-  }
+    public ModelFormatException(String what, long offset) {
+        super(what + " (at byte offset " + offset + ")");
+        this.offset = offset;
+    }
 
-  /** Byte offset in the file where the problem was found. */
-  public long offset() {
-    return offset;
-  }
+    /** Byte offset in the file where the problem was found. */
+    public long offset() {
+        return offset;
+    }
 }

@@ -12,26 +12,26 @@ import io.github.qat4j.core.quant.QuantSpec;
  */
 public record TensorQuantization(float scale, int zeroPoint, int bits) {
 
-  public TensorQuantization {
-    if (bits < QuantSpec.MIN_BITS || bits > QuantSpec.MAX_BITS) {
-      throw new IllegalArgumentException("activation bits must be in [" + QuantSpec.MIN_BITS + ", "
-          + QuantSpec.MAX_BITS + "], got " + bits);
+    public TensorQuantization {
+        if (bits < QuantSpec.MIN_BITS || bits > QuantSpec.MAX_BITS) {
+            throw new IllegalArgumentException(
+                    "activation bits must be in [" + QuantSpec.MIN_BITS + ", " + QuantSpec.MAX_BITS + "], got " + bits);
+        }
+        if (!(scale > 0f) || !Float.isFinite(scale)) {
+            throw new IllegalArgumentException("scale must be positive and finite, got " + scale);
+        }
+        QuantSpec spec = QuantSpec.activations(bits);
+        if (zeroPoint < spec.qmin() || zeroPoint > spec.qmax()) {
+            throw new IllegalArgumentException("zero point " + zeroPoint + " outside [" + spec.qmin() + ", "
+                    + spec.qmax() + "] for " + bits + " bits");
+        }
     }
-    if (!(scale > 0f) || !Float.isFinite(scale)) {
-      throw new IllegalArgumentException("scale must be positive and finite, got " + scale);
-    }
-    QuantSpec spec = QuantSpec.activations(bits);
-    if (zeroPoint < spec.qmin() || zeroPoint > spec.qmax()) {
-      throw new IllegalArgumentException("zero point " + zeroPoint + " outside [" + spec.qmin() + ", "
-          + spec.qmax() + "] for " + bits + " bits");
-    }
-  }
 
-  public int qmin() {
-    return QuantSpec.activations(bits).qmin();
-  }
+    public int qmin() {
+        return QuantSpec.activations(bits).qmin();
+    }
 
-  public int qmax() {
-    return QuantSpec.activations(bits).qmax();
-  }
+    public int qmax() {
+        return QuantSpec.activations(bits).qmax();
+    }
 }

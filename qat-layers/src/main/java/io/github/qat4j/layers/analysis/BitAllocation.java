@@ -33,10 +33,12 @@ public final class BitAllocation {
     /** The widths whose weights take at most {@code budget} bytes with the least predicted loss increase. */
     public static BitAllocation forWeightBytes(Sensitivity s, long budget) {
         long[][] sizes = sizes(s);
-        Optional<int[]> picked = MultipleChoiceKnapsack.solve(sizes, costs(s), budget,
-                MultipleChoiceKnapsack.quantumFor(budget));
+        Optional<int[]> picked =
+                MultipleChoiceKnapsack.solve(sizes, costs(s), budget, MultipleChoiceKnapsack.quantumFor(budget));
         if (picked.isEmpty()) {
-            long smallest = Arrays.stream(sizes).mapToLong(l -> Arrays.stream(l).min().orElse(0)).sum();
+            long smallest = Arrays.stream(sizes)
+                    .mapToLong(l -> Arrays.stream(l).min().orElse(0))
+                    .sum();
             throw new IllegalArgumentException("a weight budget of " + budget + " bytes is below the smallest choice, "
                     + smallest + " bytes (every layer at its narrowest width)");
         }
@@ -50,9 +52,13 @@ public final class BitAllocation {
      */
     public static List<BitAllocation> frontier(Sensitivity s) {
         long[][] sizes = sizes(s);
-        long largest = Arrays.stream(sizes).mapToLong(l -> Arrays.stream(l).max().orElse(0)).sum();
+        long largest = Arrays.stream(sizes)
+                .mapToLong(l -> Arrays.stream(l).max().orElse(0))
+                .sum();
         return MultipleChoiceKnapsack.frontier(sizes, costs(s), largest, MultipleChoiceKnapsack.quantumFor(largest))
-                .stream().map(picked -> of(s, picked)).toList();
+                .stream()
+                .map(picked -> of(s, picked))
+                .toList();
     }
 
     /** Every layer at {@code bits}, one of the analysed widths, with its predicted loss increase. */
@@ -62,7 +68,8 @@ public final class BitAllocation {
             List<Sensitivity.Point> points = s.layers().get(i).points();
             picked[i] = points.stream().map(Sensitivity.Point::bits).toList().indexOf(bits);
             if (picked[i] < 0) {
-                throw new IllegalArgumentException(s.layers().get(i).layer() + " was not analysed at " + bits + " bits");
+                throw new IllegalArgumentException(
+                        s.layers().get(i).layer() + " was not analysed at " + bits + " bits");
             }
         }
         return of(s, picked);
@@ -71,13 +78,19 @@ public final class BitAllocation {
     /** Per layer, the weight bytes at each analysed width. */
     private static long[][] sizes(Sensitivity s) {
         return s.layers().stream()
-                .map(l -> l.points().stream().mapToLong(p -> l.weightBytes(p.bits())).toArray()).toArray(long[][]::new);
+                .map(l -> l.points().stream()
+                        .mapToLong(p -> l.weightBytes(p.bits()))
+                        .toArray())
+                .toArray(long[][]::new);
     }
 
     /** Per layer, the measured loss increase at each analysed width. */
     private static double[][] costs(Sensitivity s) {
         return s.layers().stream()
-                .map(l -> l.points().stream().mapToDouble(p -> p.loss() - s.loss()).toArray()).toArray(double[][]::new);
+                .map(l -> l.points().stream()
+                        .mapToDouble(p -> p.loss() - s.loss())
+                        .toArray())
+                .toArray(double[][]::new);
     }
 
     /** Each layer at the width of its analysed point {@code picked[layer]}. */
@@ -101,7 +114,9 @@ public final class BitAllocation {
      * framing) is the same at every width.
      */
     public static BitAllocation forModelBytes(Sensitivity s, long budget, long configuredModelBytes) {
-        long configuredWeights = s.layers().stream().mapToLong(l -> l.weightBytes(l.configuredBits())).sum();
+        long configuredWeights = s.layers().stream()
+                .mapToLong(l -> l.weightBytes(l.configuredBits()))
+                .sum();
         long rest = configuredModelBytes - configuredWeights;
         if (rest < 0) {
             throw new IllegalArgumentException("a model of " + configuredModelBytes + " bytes cannot hold its "
@@ -110,8 +125,10 @@ public final class BitAllocation {
         try {
             return forWeightBytes(s, budget - rest);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("model size budget " + budget + " bytes: " + rest
-                    + " bytes of the model are not weights, and " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "model size budget " + budget + " bytes: " + rest + " bytes of the model are not weights, and "
+                            + e.getMessage(),
+                    e);
         }
     }
 

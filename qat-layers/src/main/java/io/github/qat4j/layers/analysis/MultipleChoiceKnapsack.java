@@ -17,6 +17,7 @@ final class MultipleChoiceKnapsack {
 
     /** Least cost at each capacity, in quantum units, and the option each item takes to reach it. */
     private final double[] best;
+
     private final byte[][] choice;
     private final int[][] optionUnits;
 
@@ -25,8 +26,8 @@ final class MultipleChoiceKnapsack {
             throw new IllegalArgumentException(sizes.length + " items have sizes but " + costs.length + " have costs");
         }
         if (quantum < 1 || capacity / quantum > MAX_UNITS) {
-            throw new IllegalArgumentException("quantum " + quantum + " leaves more than " + MAX_UNITS
-                    + " units of capacity " + capacity);
+            throw new IllegalArgumentException(
+                    "quantum " + quantum + " leaves more than " + MAX_UNITS + " units of capacity " + capacity);
         }
         int units = (int) (capacity / quantum);
         double[] least = new double[units + 1]; // items so far, total units <= u: least cost (0 for no items)
@@ -40,7 +41,8 @@ final class MultipleChoiceKnapsack {
             optionUnits[i] = new int[sizes[i].length];
             for (int o = 0; o < sizes[i].length; o++) {
                 if (sizes[i][o] < 0) {
-                    throw new IllegalArgumentException("item " + i + " option " + o + " has negative size " + sizes[i][o]);
+                    throw new IllegalArgumentException(
+                            "item " + i + " option " + o + " has negative size " + sizes[i][o]);
                 }
                 long u = (sizes[i][o] + quantum - 1) / quantum;
                 optionUnits[i][o] = (int) Math.min(u, units + 1L); // beyond the capacity: never fits
@@ -74,7 +76,8 @@ final class MultipleChoiceKnapsack {
     static Optional<int[]> solve(long[][] sizes, double[][] costs, long capacity, long quantum) {
         MultipleChoiceKnapsack k = new MultipleChoiceKnapsack(sizes, costs, Math.max(capacity, 0), quantum);
         int units = k.best.length - 1;
-        return capacity < 0 || k.best[units] == Double.POSITIVE_INFINITY ? Optional.empty()
+        return capacity < 0 || k.best[units] == Double.POSITIVE_INFINITY
+                ? Optional.empty()
                 : Optional.of(k.picked(units));
     }
 

@@ -10,17 +10,16 @@ import io.github.qat4j.layers.QuantizerConfig;
 import io.github.qat4j.layers.Tensors;
 import io.github.qat4j.layers.WeightScales;
 import io.github.qat4j.layers.prepare.Qat;
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * What quantization does to each layer of a QAT network on one batch: bit width, the learned scales
@@ -41,9 +40,16 @@ public final class QuantizationReport {
      *     they quantize clips to at most {@code qmax * MIN_SCALE}, so a weight channel's output is its
      *     bias alone, and with the weights' STE gradient zero there it stays that way
      */
-    public record Entry(String layer, String tensor, int bits, double scaleMin, double scaleMedian,
-                        double scaleMax, double clippedFraction, double sqnrDb, int collapsedScales) {
-    }
+    public record Entry(
+            String layer,
+            String tensor,
+            int bits,
+            double scaleMin,
+            double scaleMedian,
+            double scaleMax,
+            double clippedFraction,
+            double sqnrDb,
+            int collapsedScales) {}
 
     private final List<Entry> entries;
 
@@ -68,8 +74,8 @@ public final class QuantizationReport {
         return build(graph.getLayers(), quantized, reference);
     }
 
-    private static QuantizationReport build(Layer[] layers, Map<String, INDArray[]> quantized,
-                                            Map<String, INDArray[]> reference) {
+    private static QuantizationReport build(
+            Layer[] layers, Map<String, INDArray[]> quantized, Map<String, INDArray[]> reference) {
         List<Entry> out = new ArrayList<>();
         for (Layer l : layers) {
             var conf = l.conf().getLayer();
@@ -82,28 +88,45 @@ public final class QuantizationReport {
             if (conf instanceof QatWeightLayer) {
                 for (QatWeightLayer.QuantizedWeight t : ((QatWeightLayer) conf).quantizedWeights()) {
                     // A folded layer quantizes W times its BatchNorm factor, not W itself.
-                    INDArray weights = conf instanceof FoldsBatchNorm ? ExportedWeights.of(l).weight()
+                    INDArray weights = conf instanceof FoldsBatchNorm
+                            ? ExportedWeights.of(l).weight()
                             : l.getParam(t.key());
                     WeightScales.View v = WeightScales.view(t, weights);
                     float[] scales = Tensors.toFloats(l.getParam(t.scaleKey()));
-                    out.add(entry(name, t.key().equals("W") ? "weights" : "weights " + t.key(), v.spec, scales,
-                            QuantStats.clippedFraction(Tensors.toFloats(weights), scales, new int[v.channels],
-                                    v.spec.qmin(), v.spec.qmax(), v.channels, v.inner), sqnr));
+                    out.add(entry(
+                            name,
+                            t.key().equals("W") ? "weights" : "weights " + t.key(),
+                            v.spec,
+                            scales,
+                            QuantStats.clippedFraction(
+                                    Tensors.toFloats(weights),
+                                    scales,
+                                    new int[v.channels],
+                                    v.spec.qmin(),
+                                    v.spec.qmax(),
+                                    v.channels,
+                                    v.inner),
+                            sqnr));
                 }
             } else if (conf instanceof FakeQuantLayer) {
                 QuantSpec spec = ((FakeQuantLayer) conf).getQuant().spec(-1);
                 float[] scale = {l.getParam(FakeQuantLayer.SCALE).getFloat(0)};
                 float[] in = Tensors.toFloats(q[0]);
                 int[] zeroPoint = {(int) l.getParam(FakeQuantLayer.ZERO_POINT).getDouble(0)};
-                out.add(entry(name, "activations", spec, scale, QuantStats.clippedFraction(in, scale, zeroPoint,
-                        spec.qmin(), spec.qmax(), 1, in.length), sqnr));
+                out.add(entry(
+                        name,
+                        "activations",
+                        spec,
+                        scale,
+                        QuantStats.clippedFraction(in, scale, zeroPoint, spec.qmin(), spec.qmax(), 1, in.length),
+                        sqnr));
             }
         }
         return new QuantizationReport(out);
     }
 
-    private static Entry entry(String layer, String tensor, QuantSpec spec, float[] scales, double clipped,
-                               double sqnr) {
+    private static Entry entry(
+            String layer, String tensor, QuantSpec spec, float[] scales, double clipped, double sqnr) {
         QuantStats.Summary s = QuantStats.summary(scales);
         int collapsed = 0;
         for (float scale : scales) {
@@ -153,13 +176,31 @@ public final class QuantizationReport {
 
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+        StringBuilder b = new StringBuilder(String.format(
+                Locale.ROOT,
                 "%-20s %-11s %4s %10s %10s %10s %8s %8s %9s%n",
-                "layer", "tensor", "bits", "scale min", "median", "max", "clipped", "SQNR dB", "collapsed"));
+                "layer",
+                "tensor",
+                "bits",
+                "scale min",
+                "median",
+                "max",
+                "clipped",
+                "SQNR dB",
+                "collapsed"));
         for (Entry e : entries) {
-            b.append(String.format(Locale.ROOT, "%-20s %-11s %4d %10.3g %10.3g %10.3g %7.3f%% %8.1f %9d%n", e.layer(),
-                    e.tensor(), e.bits(), e.scaleMin(), e.scaleMedian(), e.scaleMax(), 100 * e.clippedFraction(),
-                    e.sqnrDb(), e.collapsedScales()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%-20s %-11s %4d %10.3g %10.3g %10.3g %7.3f%% %8.1f %9d%n",
+                    e.layer(),
+                    e.tensor(),
+                    e.bits(),
+                    e.scaleMin(),
+                    e.scaleMedian(),
+                    e.scaleMax(),
+                    100 * e.clippedFraction(),
+                    e.sqnrDb(),
+                    e.collapsedScales()));
         }
         return b.toString();
     }

@@ -7,12 +7,6 @@ import io.github.qat4j.layers.QuantizerConfig;
 import io.github.qat4j.layers.Tensors;
 import io.github.qat4j.layers.WeightScales;
 import io.github.qat4j.layers.prepare.Qat;
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -20,6 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * How much each weight layer of a QAT network suffers at each candidate width: one layer at a time
@@ -48,8 +47,7 @@ public final class Sensitivity {
     private static final double MIN_PROBABILITY = 1e-10;
 
     /** One layer at one width: loss, accuracy, and the layer output's SQNR in dB. */
-    public record Point(int bits, double loss, double accuracy, double sqnrDb) {
-    }
+    public record Point(int bits, double loss, double accuracy, double sqnrDb) {}
 
     /**
      * One weight layer.
@@ -60,7 +58,9 @@ public final class Sensitivity {
     public record LayerSensitivity(String layer, List<Long> weightCounts, int configuredBits, List<Point> points) {
         /** Bytes the int8 file stores for this layer's weights at {@code bits}. */
         public long weightBytes(int bits) {
-            return weightCounts.stream().mapToLong(n -> Int8Model.weightBytes(bits, n)).sum();
+            return weightCounts.stream()
+                    .mapToLong(n -> Int8Model.weightBytes(bits, n))
+                    .sum();
         }
     }
 
@@ -93,17 +93,28 @@ public final class Sensitivity {
      * @param batchSize images per forward pass
      * @param widths the candidate weight widths, 2..8
      */
-    public static Sensitivity of(MultiLayerNetwork qat, INDArray features, int[] labels, int batchSize,
-                                 List<Integer> widths) {
-        return analyse(qat.getLayers(), x -> qat.output(x, false),
-                (x, quantize) -> QuantizationReport.mlnActivations(qat, x, quantize), features, labels, batchSize, widths);
+    public static Sensitivity of(
+            MultiLayerNetwork qat, INDArray features, int[] labels, int batchSize, List<Integer> widths) {
+        return analyse(
+                qat.getLayers(),
+                x -> qat.output(x, false),
+                (x, quantize) -> QuantizationReport.mlnActivations(qat, x, quantize),
+                features,
+                labels,
+                batchSize,
+                widths);
     }
 
     /** {@link #of(MultiLayerNetwork, INDArray, int[], int, List)} for a graph with one input and output. */
-    public static Sensitivity of(ComputationGraph qat, INDArray features, int[] labels, int batchSize,
-                                 List<Integer> widths) {
-        return analyse(qat.getLayers(), x -> qat.outputSingle(false, x),
-                (x, quantize) -> QuantizationReport.graphActivations(qat, x, quantize), features, labels, batchSize,
+    public static Sensitivity of(
+            ComputationGraph qat, INDArray features, int[] labels, int batchSize, List<Integer> widths) {
+        return analyse(
+                qat.getLayers(),
+                x -> qat.outputSingle(false, x),
+                (x, quantize) -> QuantizationReport.graphActivations(qat, x, quantize),
+                features,
+                labels,
+                batchSize,
                 widths);
     }
 
@@ -113,29 +124,33 @@ public final class Sensitivity {
      * measured directly, to check the knapsack's prediction (the sum of one-layer-at-a-time increases)
      * against. The network is restored afterwards.
      */
-    public static Measurement measure(MultiLayerNetwork qat, INDArray features, int[] labels, int batchSize,
-                                      Map<String, Integer> widths) {
+    public static Measurement measure(
+            MultiLayerNetwork qat, INDArray features, int[] labels, int batchSize, Map<String, Integer> widths) {
         return measure(qat.getLayers(), x -> qat.output(x, false), features, labels, batchSize, widths);
     }
 
     /** {@link #measure(MultiLayerNetwork, INDArray, int[], int, Map)} for a graph with one input and output. */
-    public static Measurement measure(ComputationGraph qat, INDArray features, int[] labels, int batchSize,
-                                      Map<String, Integer> widths) {
+    public static Measurement measure(
+            ComputationGraph qat, INDArray features, int[] labels, int batchSize, Map<String, Integer> widths) {
         return measure(qat.getLayers(), x -> qat.outputSingle(false, x), features, labels, batchSize, widths);
     }
 
     /** Loss (mean cross-entropy) and accuracy of one configuration on the calibration set. */
-    public record Measurement(double loss, double accuracy) {
-    }
+    public record Measurement(double loss, double accuracy) {}
 
-    private static Measurement measure(Layer[] layers, Function<INDArray, INDArray> output, INDArray features,
-                                       int[] labels, int batchSize, Map<String, Integer> widths) {
+    private static Measurement measure(
+            Layer[] layers,
+            Function<INDArray, INDArray> output,
+            INDArray features,
+            int[] labels,
+            int batchSize,
+            Map<String, Integer> widths) {
         List<INDArray> batches = batches(features, labels, batchSize);
         Map<String, Layer> byName = new LinkedHashMap<>();
         weightLayers(layers).forEach(l -> byName.put(l.conf().getLayer().getLayerName(), l));
         if (!byName.keySet().containsAll(widths.keySet())) {
-            throw new IllegalArgumentException("widths for " + widths.keySet() + " but the quantized weight layers are "
-                    + byName.keySet());
+            throw new IllegalArgumentException(
+                    "widths for " + widths.keySet() + " but the quantized weight layers are " + byName.keySet());
         }
         return atWidths(widths, byName, () -> {
             double[] e = evaluate(output, batches, labels);
@@ -148,8 +163,14 @@ public final class Sensitivity {
         Map<String, INDArray[]> of(INDArray x, boolean quantize);
     }
 
-    private static Sensitivity analyse(Layer[] layers, Function<INDArray, INDArray> output, Activations activations,
-                                       INDArray features, int[] labels, int batchSize, List<Integer> widths) {
+    private static Sensitivity analyse(
+            Layer[] layers,
+            Function<INDArray, INDArray> output,
+            Activations activations,
+            INDArray features,
+            int[] labels,
+            int batchSize,
+            List<Integer> widths) {
         List<INDArray> batches = batches(features, labels, batchSize);
         widths.forEach(b -> QuantizerConfig.weights(b)); // validates each width
         Map<String, INDArray[]> reference = activations.of(batches.get(0), false);
@@ -159,13 +180,16 @@ public final class Sensitivity {
             QatWeightLayer conf = (QatWeightLayer) l.conf().getLayer();
             String name = l.conf().getLayer().getLayerName();
             Map<String, INDArray> params = l.paramTable();
-            List<Long> counts = conf.quantizedWeights().stream().map(t -> params.get(t.key()).length()).toList();
+            List<Long> counts = conf.quantizedWeights().stream()
+                    .map(t -> params.get(t.key()).length())
+                    .toList();
             List<Point> points = new ArrayList<>();
             for (int bits : widths) {
                 points.add(atWidths(Map.of(name, bits), Map.of(name, l), () -> {
                     double[] e = evaluate(output, batches, labels);
                     INDArray layerOut = activations.of(batches.get(0), true).get(name)[1];
-                    double sqnr = QuantStats.sqnrDb(Tensors.toFloats(reference.get(name)[1]), Tensors.toFloats(layerOut));
+                    double sqnr =
+                            QuantStats.sqnrDb(Tensors.toFloats(reference.get(name)[1]), Tensors.toFloats(layerOut));
                     return new Point(bits, e[0], e[1], sqnr);
                 }));
             }
@@ -176,15 +200,17 @@ public final class Sensitivity {
 
     /** The layers whose weights are quantized, in the network's order. */
     private static List<Layer> weightLayers(Layer[] layers) {
-        return Arrays.stream(layers).filter(l -> l.conf().getLayer() instanceof QatWeightLayer conf
-                && conf.getWeightQuant().isEnabled()).toList();
+        return Arrays.stream(layers)
+                .filter(l -> l.conf().getLayer() instanceof QatWeightLayer conf
+                        && conf.getWeightQuant().isEnabled())
+                .toList();
     }
 
     /** The calibration inputs in batches of {@code batchSize}, checked against the labels. */
     private static List<INDArray> batches(INDArray features, int[] labels, int batchSize) {
         if (features.size(0) != labels.length || labels.length == 0) {
-            throw new IllegalArgumentException("calibration set: " + features.size(0) + " inputs and "
-                    + labels.length + " labels; it needs as many of each, at least one");
+            throw new IllegalArgumentException("calibration set: " + features.size(0) + " inputs and " + labels.length
+                    + " labels; it needs as many of each, at least one");
         }
         if (batchSize <= 0) {
             throw new IllegalArgumentException("batch size must be positive, got " + batchSize);

@@ -37,10 +37,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 public final class DynamicExporter {
     /** Run-time activation width: uint8, as PyTorch's dynamic linear. */
     static final int ACTIVATION_BITS = 8;
+
     static final int WEIGHT_BITS = 8;
 
-    private DynamicExporter() {
-    }
+    private DynamicExporter() {}
 
     /** @throws IllegalArgumentException naming the first layer the runtime's dynamic ops cannot take */
     public static Int8Model export(MultiLayerNetwork net, InputType input) {
@@ -56,18 +56,25 @@ public final class DynamicExporter {
             String name = conf.getLayerName() != null ? conf.getLayerName() : "layer" + i;
             boolean last = i == layers.length - 1;
             if (!(conf instanceof DenseLayer || last && conf instanceof OutputLayer)) {
-                throw unsupported(i, name, conf.getClass().getSimpleName()
-                        + " (dynamic quantization takes DenseLayers and a last OutputLayer)");
+                throw unsupported(
+                        i,
+                        name,
+                        conf.getClass().getSimpleName()
+                                + " (dynamic quantization takes DenseLayers and a last OutputLayer)");
             }
             InputPreProcessor pre = net.getLayerWiseConfigurations().getInputPreProcess(i);
             if (pre != null && !(i == 0 && pre instanceof CnnToFeedForwardPreProcessor)) {
-                throw unsupported(i, name, "input preprocessor " + pre.getClass().getSimpleName());
+                throw unsupported(
+                        i, name, "input preprocessor " + pre.getClass().getSimpleName());
             }
             FeedForwardLayer ff = (FeedForwardLayer) conf;
             int in = (int) ff.getNIn();
             int out = (int) ff.getNOut();
             // DL4J's W is [nIn, nOut]; the runtime's weights are [out][in].
-            float[] wt = Tensors.toFloats(layers[i].getParam(DefaultParamInitializer.WEIGHT_KEY).transpose().dup('c'));
+            float[] wt = Tensors.toFloats(layers[i]
+                    .getParam(DefaultParamInitializer.WEIGHT_KEY)
+                    .transpose()
+                    .dup('c'));
             float[] scale = FakeQuant.maxAbsScale(wt, out, in, spec.qmax());
             byte[] q = new byte[wt.length];
             for (int k = 0; k < wt.length; k++) {

@@ -3,11 +3,6 @@ package io.github.qat4j.layers.export;
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.core.runtime.OpInfo;
 import io.github.qat4j.core.runtime.TensorQuantization;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -15,6 +10,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Whether an int8 model computes what the QAT network it was exported from computes, tensor by
@@ -53,9 +52,15 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
      * @param aloneMaxLsb  the largest difference of the op alone on the QAT network's inputs
      * @param aloneExact   share of elements with no difference, op alone
      */
-    public record Tensor(String op, String activation, long values, int maxLsb, double exact, double overOneLsb,
-                         int aloneMaxLsb, double aloneExact) {
-    }
+    public record Tensor(
+            String op,
+            String activation,
+            long values,
+            int maxLsb,
+            double exact,
+            double overOneLsb,
+            int aloneMaxLsb,
+            double aloneExact) {}
 
     public Int8Comparison {
         tensors = List.copyOf(tensors);
@@ -88,8 +93,8 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
         return tensors.stream().mapToInt(Tensor::aloneMaxLsb).max().orElse(0);
     }
 
-    private static Int8Comparison compare(NetworkNodes nodes, Int8Model model, INDArray images,
-                                          Map<String, INDArray> activations) {
+    private static Int8Comparison compare(
+            NetworkNodes nodes, Int8Model model, INDArray images, Map<String, INDArray> activations) {
         Int8Exporter.Exported expected = Int8Exporter.exportWithSources(nodes, inputType(model));
         List<OpInfo> ops = model.ops();
         requireSameOps(ops, expected.model().ops());
@@ -100,8 +105,8 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
             quantization[i + 1] = ops.get(i).outputQuantization();
         }
         int n = Math.toIntExact(images.size(0));
-        int[][] max = new int[ops.size()][2];          // through the model, alone
-        long[][] counts = new long[ops.size()][4];     // values, exact, over one LSB, exact alone
+        int[][] max = new int[ops.size()][2]; // through the model, alone
+        long[][] counts = new long[ops.size()][4]; // values, exact, over one LSB, exact alone
         int same = 0;
         INDArray qatOut = activations.get(nodes.output());
         float[] flat = images.dup('c').data().asFloat();
@@ -111,7 +116,10 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
         for (int img = 0; img < n; img++) {
             float[] image = Arrays.copyOfRange(flat, img * size, (img + 1) * size);
             int[][] runtime = model.quantizedOutputs(image);
-            same += argmax(probs, img * classes, classes) == qatOut.getRow(img).argMax().getInt(0) ? 1 : 0;
+            same += argmax(probs, img * classes, classes)
+                            == qatOut.getRow(img).argMax().getInt(0)
+                    ? 1
+                    : 0;
             int[][] qat = new int[quantization.length][];
             for (int t = 0; t < qat.length; t++) {
                 if (quantization[t] != null && sources.get(t) != null) {
@@ -140,8 +148,15 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
         for (int op = 0; op < ops.size(); op++) {
             long v = counts[op][0];
             if (v > 0) {
-                tensors.add(new Tensor(ops.get(op).name(), sources.get(op + 1), v, max[op][0],
-                        (double) counts[op][1] / v, (double) counts[op][2] / v, max[op][1], (double) counts[op][3] / v));
+                tensors.add(new Tensor(
+                        ops.get(op).name(),
+                        sources.get(op + 1),
+                        v,
+                        max[op][0],
+                        (double) counts[op][1] / v,
+                        (double) counts[op][2] / v,
+                        max[op][1],
+                        (double) counts[op][3] / v));
             }
         }
         return new Int8Comparison(n, (double) same / n, tensors);
@@ -153,8 +168,8 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
         for (int j = 0; j < inputs.length; j++) {
             inputs[j] = qat[op.inputTensors().get(j)];
             if (inputs[j] == null) {
-                throw new IllegalStateException("op " + op.name() + " reads tensor " + op.inputTensors().get(j)
-                        + ", for which the QAT network has no integers");
+                throw new IllegalStateException("op " + op.name() + " reads tensor "
+                        + op.inputTensors().get(j) + ", for which the QAT network has no integers");
             }
         }
         return model.quantizedOutput(opIndex, inputs);
@@ -174,7 +189,10 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
         for (int i = 0; i < Math.max(ops.size(), expected.size()); i++) {
             OpInfo a = i < ops.size() ? ops.get(i) : null;
             OpInfo b = i < expected.size() ? expected.get(i) : null;
-            if (a == null || b == null || !a.name().equals(b.name()) || !a.outputShape().equals(b.outputShape())
+            if (a == null
+                    || b == null
+                    || !a.name().equals(b.name())
+                    || !a.outputShape().equals(b.outputShape())
                     || !Objects.equals(a.outputQuantization(), b.outputQuantization())) {
                 throw new IllegalArgumentException("the int8 model was not exported from this state of the QAT "
                         + "network: op " + i + " is " + describe(a) + " in the model and " + describe(b)
@@ -184,8 +202,9 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
     }
 
     private static String describe(OpInfo op) {
-        return op == null ? "missing" : "\"" + op.name() + "\" " + op.kind() + " " + op.outputShape() + " out "
-                + op.outputQuantization();
+        return op == null
+                ? "missing"
+                : "\"" + op.name() + "\" " + op.kind() + " " + op.outputShape() + " out " + op.outputQuantization();
     }
 
     private static InputType inputType(Int8Model model) {
@@ -204,14 +223,31 @@ public record Int8Comparison(int images, double sameClass, List<Tensor> tensors)
 
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+        StringBuilder b = new StringBuilder(String.format(
+                Locale.ROOT,
                 "int8 vs QAT on %d images: same class %.2f%%; largest difference %d LSB through the model, %d LSB "
                         + "op alone%n%-22s %-24s %14s %9s %9s %14s %9s%n",
-                images, 100 * sameClass, maxLsb(), aloneMaxLsb(), "op", "QAT activation", "max LSB model", "exact",
-                "> 1 LSB", "max LSB alone", "exact"));
+                images,
+                100 * sameClass,
+                maxLsb(),
+                aloneMaxLsb(),
+                "op",
+                "QAT activation",
+                "max LSB model",
+                "exact",
+                "> 1 LSB",
+                "max LSB alone",
+                "exact"));
         for (Tensor t : tensors) {
-            b.append(String.format(Locale.ROOT, "%-22s %-24s %14d %8.3f%% %8.4f%% %14d %8.3f%%%n", t.op(),
-                    t.activation(), t.maxLsb(), 100 * t.exact(), 100 * t.overOneLsb(), t.aloneMaxLsb(),
+            b.append(String.format(
+                    Locale.ROOT,
+                    "%-22s %-24s %14d %8.3f%% %8.4f%% %14d %8.3f%%%n",
+                    t.op(),
+                    t.activation(),
+                    t.maxLsb(),
+                    100 * t.exact(),
+                    100 * t.overOneLsb(),
+                    t.aloneMaxLsb(),
                     100 * t.aloneExact()));
         }
         return b.toString();

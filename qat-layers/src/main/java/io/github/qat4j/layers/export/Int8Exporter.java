@@ -17,6 +17,13 @@ import io.github.qat4j.layers.QuantizerConfig;
 import io.github.qat4j.layers.Tensors;
 import io.github.qat4j.layers.WeightScales;
 import io.github.qat4j.layers.export.NetworkNodes.Node;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
@@ -35,14 +42,6 @@ import org.nd4j.linalg.activations.impl.ActivationReLU6;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
  * Exports a trained QAT network to qat-core's int8 model: weights as the integers the forward pass
  * rounded them to (BatchNorm already folded), each quantized layer's output quantization taken from
@@ -57,8 +56,7 @@ import java.util.Map;
  * @throws IllegalArgumentException naming the layer that cannot be exported, and why
  */
 public final class Int8Exporter {
-    private Int8Exporter() {
-    }
+    private Int8Exporter() {}
 
     public static Int8Model export(MultiLayerNetwork net, InputType input) {
         return new Walk(input).run(NetworkNodes.of(net, input));
@@ -89,8 +87,7 @@ public final class Int8Exporter {
     }
 
     /** A model and, per tensor, the network node whose output it holds (see {@link #exportWithSources}). */
-    record Exported(Int8Model model, List<String> sources) {
-    }
+    record Exported(Int8Model model, List<String> sources) {}
 
     /** {@link #export(MultiLayerNetwork, InputType)}, then writes the model to {@code file}. */
     public static Int8Model export(MultiLayerNetwork net, InputType input, Path file) throws IOException {
@@ -110,6 +107,7 @@ public final class Int8Exporter {
         private final InputType inputType;
         /** Node name to tensor index, in the order the tensors were made (an alias comes after its source). */
         private final Map<String, Integer> tensorOf = new LinkedHashMap<>();
+
         private final Map<String, PendingOp> pending = new HashMap<>();
         private Int8ModelBuilder builder;
 
@@ -125,8 +123,8 @@ public final class Int8Exporter {
                 throw new IllegalArgumentException("the network has no input quantizer: prepare it with Qat.prepare");
             }
             if (!pending.isEmpty()) {
-                throw new IllegalArgumentException("no quantizer after " + pending.keySet()
-                        + ": their output has no int8 quantization");
+                throw new IllegalArgumentException(
+                        "no quantizer after " + pending.keySet() + ": their output has no int8 quantization");
             }
             return builder.build();
         }
@@ -151,17 +149,22 @@ public final class Int8Exporter {
             if (conf instanceof QatWeightLayer) {
                 weightLayer(n, (QatWeightLayer) conf);
             } else if (n.vertex() instanceof ElementWiseVertex
-                    && ((ElementWiseVertex) n.vertex()).getOp() == ElementWiseVertex.Op.Add && n.inputs().size() == 2) {
+                    && ((ElementWiseVertex) n.vertex()).getOp() == ElementWiseVertex.Op.Add
+                    && n.inputs().size() == 2) {
                 int a = tensor(n, 0);
                 int b = tensor(n, 1);
-                pending.put(n.name(), new PendingOp(Activation.NONE,
-                        (q, act) -> builder.from(a).add(n.name(), b, q, act)));
+                pending.put(
+                        n.name(),
+                        new PendingOp(
+                                Activation.NONE, (q, act) -> builder.from(a).add(n.name(), b, q, act)));
             } else if (conf instanceof ActivationLayer) {
                 String in = n.inputs().get(0);
                 PendingOp p = pending.remove(in);
                 if (p == null || p.activation != Activation.NONE) {
-                    throw unsupported(n, "an activation must directly follow a quantized layer or an add, "
-                            + "before the quantizer");
+                    throw unsupported(
+                            n,
+                            "an activation must directly follow a quantized layer or an add, "
+                                    + "before the quantizer");
                 }
                 pending.put(n.name(), p.with(activation(n, ((ActivationLayer) conf).getActivationFn())));
             } else if (conf instanceof DropoutLayer) {
@@ -171,14 +174,18 @@ public final class Int8Exporter {
                 if (s.getPoolingType() != PoolingType.MAX && s.getPoolingType() != PoolingType.AVG) {
                     throw unsupported(n, "only max and average pooling are supported");
                 }
-                int[] padding = n.padding(s.getKernelSize(), s.getStride(), s.getPadding(), s.getDilation(),
-                        s.getConvolutionMode());
+                int[] padding = n.padding(
+                        s.getKernelSize(), s.getStride(), s.getPadding(), s.getDilation(), s.getConvolutionMode());
                 int in = from(n);
                 if (s.getPoolingType() == PoolingType.MAX) {
                     builder.maxPool(n.name(), s.getKernelSize(), s.getStride(), padding);
                 } else if (network.quantizedAfter(n.name())) {
-                    pending.put(n.name(), averaged(n, q -> builder.from(in).avgPool(n.name(), s.getKernelSize(),
-                            s.getStride(), padding, q)));
+                    pending.put(
+                            n.name(),
+                            averaged(
+                                    n,
+                                    q -> builder.from(in)
+                                            .avgPool(n.name(), s.getKernelSize(), s.getStride(), padding, q)));
                     return;
                 } else {
                     builder.avgPool(n.name(), s.getKernelSize(), s.getStride(), padding);
@@ -202,8 +209,10 @@ public final class Int8Exporter {
         private PendingOp averaged(Node n, java.util.function.Consumer<TensorQuantization> emit) {
             return new PendingOp(Activation.NONE, (q, activation) -> {
                 if (activation != Activation.NONE) {
-                    throw unsupported(n, "an activation between an average pool and its quantizer has no int8 op; "
-                            + "put it before the pool");
+                    throw unsupported(
+                            n,
+                            "an activation between an average pool and its quantizer has no int8 op; "
+                                    + "put it before the pool");
                 }
                 emit.accept(q);
             });
@@ -212,12 +221,16 @@ public final class Int8Exporter {
         private void weightLayer(Node n, QatWeightLayer conf) {
             QuantizerConfig wq = conf.getWeightQuant();
             if (!wq.spec(0).exportable()) {
-                throw unsupported(n, "its weights were trained at " + wq.getBits() + " bits; the int8 runtime takes "
-                        + QuantSpec.MAX_BITS + " or fewer");
+                throw unsupported(
+                        n,
+                        "its weights were trained at " + wq.getBits() + " bits; the int8 runtime takes "
+                                + QuantSpec.MAX_BITS + " or fewer");
             }
             if (conf.quantizedWeights().size() > 1) {
-                throw unsupported(n, "the int8 runtime has no separable convolution op; build the network from a "
-                        + "depthwise and a 1x1 convolution to export it");
+                throw unsupported(
+                        n,
+                        "the int8 runtime has no separable convolution op; build the network from a "
+                                + "depthwise and a 1x1 convolution to export it");
             }
             ExportedWeights e = ExportedWeights.of(n.layer());
             float[] scale = Tensors.toFloats(e.scale());
@@ -237,24 +250,44 @@ public final class Int8Exporter {
                 if (logits) {
                     builder.denseLogits(n.name(), w, out, bits, scale, bias);
                 } else {
-                    pending.put(n.name(), new PendingOp(fused, (oq, a) ->
-                            builder.from(in).dense(n.name(), w, out, bits, scale, bias, oq, a)));
+                    pending.put(
+                            n.name(),
+                            new PendingOp(
+                                    fused,
+                                    (oq, a) -> builder.from(in).dense(n.name(), w, out, bits, scale, bias, oq, a)));
                 }
             } else {
                 var c = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer) n.conf();
                 boolean depthwise = conf instanceof QatDepthwiseConvolution2D;
                 long[] ws = e.weight().shape();
-                int[] shape = depthwise ? new int[] {(int) (ws[2] * ws[3]), 1, (int) ws[0], (int) ws[1]}
+                int[] shape = depthwise
+                        ? new int[] {(int) (ws[2] * ws[3]), 1, (int) ws[0], (int) ws[1]}
                         : new int[] {(int) ws[0], (int) ws[1], (int) ws[2], (int) ws[3]};
                 byte[] w = depthwise ? depthwiseToOihw(q, ws) : q;
                 int groups = depthwise ? (int) ws[2] : 1;
-                int[] padding = n.padding(c.getKernelSize(), c.getStride(), c.getPadding(), c.getDilation(),
-                        c.getConvolutionMode());
+                int[] padding = n.padding(
+                        c.getKernelSize(), c.getStride(), c.getPadding(), c.getDilation(), c.getConvolutionMode());
                 if (logits) {
                     throw unsupported(n, "a convolutional output layer is not supported");
                 }
-                pending.put(n.name(), new PendingOp(fused, (oq, a) -> builder.from(in).conv2d(n.name(), w, shape, bits,
-                        scale, bias, c.getStride(), padding, c.getDilation(), groups, oq, a)));
+                pending.put(
+                        n.name(),
+                        new PendingOp(
+                                fused,
+                                (oq, a) -> builder.from(in)
+                                        .conv2d(
+                                                n.name(),
+                                                w,
+                                                shape,
+                                                bits,
+                                                scale,
+                                                bias,
+                                                c.getStride(),
+                                                padding,
+                                                c.getDilation(),
+                                                groups,
+                                                oq,
+                                                a)));
             }
             if (logits) {
                 if (act instanceof ActivationSoftmax) {
@@ -273,8 +306,8 @@ public final class Int8Exporter {
                 FeedForwardToCnnPreProcessor p = (FeedForwardToCnnPreProcessor) n.pre();
                 builder.reshape(null, (int) p.getNumChannels(), (int) p.getInputHeight(), (int) p.getInputWidth());
             } else if (n.pre() != null) {
-                throw unsupported(n, "its input preprocessor " + n.pre().getClass().getSimpleName()
-                        + " has no int8 op");
+                throw unsupported(
+                        n, "its input preprocessor " + n.pre().getClass().getSimpleName() + " has no int8 op");
             }
             return builder.currentTensor();
         }
@@ -306,11 +339,15 @@ public final class Int8Exporter {
         private static TensorQuantization quantization(Node n) {
             QuantSpec spec = ((FakeQuantLayer) n.conf()).getQuant().spec(-1);
             if (!spec.exportable() || spec.signed()) {
-                throw unsupported(n, "the int8 runtime takes unsigned activations of at most " + QuantSpec.MAX_BITS
-                        + " bits, got " + spec);
+                throw unsupported(
+                        n,
+                        "the int8 runtime takes unsigned activations of at most " + QuantSpec.MAX_BITS + " bits, got "
+                                + spec);
             }
-            return new TensorQuantization(n.layer().getParam(FakeQuantLayer.SCALE).getFloat(0),
-                    (int) n.layer().getParam(FakeQuantLayer.ZERO_POINT).getDouble(0), spec.bits());
+            return new TensorQuantization(
+                    n.layer().getParam(FakeQuantLayer.SCALE).getFloat(0),
+                    (int) n.layer().getParam(FakeQuantLayer.ZERO_POINT).getDouble(0),
+                    spec.bits());
         }
 
         private static Activation activation(Node n, IActivation a) {
@@ -322,7 +359,8 @@ public final class Int8Exporter {
         }
 
         private static IllegalArgumentException unsupported(Node n, String why) {
-            String type = n.conf() != null ? n.conf().getClass().getSimpleName()
+            String type = n.conf() != null
+                    ? n.conf().getClass().getSimpleName()
                     : n.vertex().getClass().getSimpleName();
             return new IllegalArgumentException("cannot export \"" + n.name() + "\" (" + type + "): " + why);
         }

@@ -1,6 +1,10 @@
 package io.github.qat4j.layers.export;
 
 import io.github.qat4j.layers.FakeQuantLayer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -9,11 +13,6 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * A network's layers and vertices in execution order, each with what it reads: the one walk that
@@ -34,10 +33,17 @@ record NetworkNodes(List<Node> nodes, String input, String output) {
         InputType previousType = input;
         for (int i = 0; i < net.getnLayers(); i++) {
             Layer layer = net.getLayer(i);
-            String name = layer.conf().getLayer().getLayerName() != null ? layer.conf().getLayer().getLayerName()
+            String name = layer.conf().getLayer().getLayerName() != null
+                    ? layer.conf().getLayer().getLayerName()
                     : "layer" + i;
-            nodes.add(new Node(name, layer, null, List.of(previous),
-                    net.getLayerWiseConfigurations().getInputPreProcess(i), previousType, types.get(i)));
+            nodes.add(new Node(
+                    name,
+                    layer,
+                    null,
+                    List.of(previous),
+                    net.getLayerWiseConfigurations().getInputPreProcess(i),
+                    previousType,
+                    types.get(i)));
             previous = name;
             previousType = types.get(i);
         }
@@ -64,7 +70,8 @@ record NetworkNodes(List<Node> nodes, String input, String output) {
             InputPreProcessor pre = v instanceof LayerVertex ? ((LayerVertex) v).getPreProcessor() : null;
             nodes.add(new Node(name, graph.getLayer(name), v, inputs, pre, types.get(inputs.get(0)), types.get(name)));
         }
-        return new NetworkNodes(nodes, conf.getNetworkInputs().get(0), conf.getNetworkOutputs().get(0));
+        return new NetworkNodes(
+                nodes, conf.getNetworkInputs().get(0), conf.getNetworkOutputs().get(0));
     }
 
     /**
@@ -73,15 +80,22 @@ record NetworkNodes(List<Node> nodes, String input, String output) {
      * version 5) or left it on its input's.
      */
     boolean quantizedAfter(String name) {
-        return nodes.stream().anyMatch(n -> n.conf() instanceof FakeQuantLayer && n.inputs().contains(name));
+        return nodes.stream()
+                .anyMatch(n -> n.conf() instanceof FakeQuantLayer && n.inputs().contains(name));
     }
 
     /**
      * One layer or vertex. {@code layer} is null for a non-layer vertex, {@code vertex} null in a
      * {@link MultiLayerNetwork}; {@code inType} is the type of the first input before {@code pre}.
      */
-    record Node(String name, Layer layer, GraphVertex vertex, List<String> inputs, InputPreProcessor pre,
-                InputType inType, InputType outType) {
+    record Node(
+            String name,
+            Layer layer,
+            GraphVertex vertex,
+            List<String> inputs,
+            InputPreProcessor pre,
+            InputType inType,
+            InputType outType) {
         org.deeplearning4j.nn.conf.layers.Layer conf() {
             return layer == null ? null : layer.conf().getLayer();
         }
@@ -102,8 +116,8 @@ record NetworkNodes(List<Node> nodes, String input, String output) {
             for (int d = 0; d < 2; d++) {
                 int effectiveKernel = kernel[d] + (kernel[d] - 1) * ((dilation == null ? 1 : dilation[d]) - 1);
                 int total = (int) Math.max(0, (outSize[d] - 1) * stride[d] + effectiveKernel - inSize[d]);
-                p[d] = total / 2;              // top, left: DL4J (like TensorFlow) puts the odd pixel at the end
-                p[d + 2] = total - total / 2;  // bottom, right
+                p[d] = total / 2; // top, left: DL4J (like TensorFlow) puts the odd pixel at the end
+                p[d + 2] = total - total / 2; // bottom, right
             }
             return p;
         }

@@ -1,5 +1,6 @@
 package io.github.qat4j.layers.export;
 
+import com.google.protobuf.ByteString;
 import io.github.qat4j.core.quant.QuantSpec;
 import io.github.qat4j.core.quant.Requantization;
 import io.github.qat4j.layers.ExportedWeights;
@@ -17,7 +18,17 @@ import io.github.qat4j.layers.onnx.OnnxProto.TensorProto;
 import io.github.qat4j.layers.onnx.OnnxProto.TensorShapeProto;
 import io.github.qat4j.layers.onnx.OnnxProto.TypeProto;
 import io.github.qat4j.layers.onnx.OnnxProto.ValueInfoProto;
-import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
@@ -48,18 +59,6 @@ import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * Exports a QAT network to ONNX (opset 13), in two forms that run in ONNX Runtime or any other
@@ -108,8 +107,7 @@ public final class OnnxExporter {
     /** The IR version that goes with opset 13. */
     static final int IR_VERSION = 7;
 
-    private OnnxExporter() {
-    }
+    private OnnxExporter() {}
 
     /** Writes {@code net} as a QDQ model: quantized as {@link Int8Exporter} quantizes it. */
     public static void exportQdq(MultiLayerNetwork net, InputType input, Path file) throws IOException {
@@ -152,12 +150,10 @@ public final class OnnxExporter {
     }
 
     /** The per-tensor quantization of an activation, and the initializers that hold it. */
-    private record Quant(float scale, int zeroPoint, int qmin, int qmax, String scaleName, String zeroPointName) {
-    }
+    private record Quant(float scale, int zeroPoint, int qmin, int qmax, String scaleName, String zeroPointName) {}
 
     /** A DL4J activation in the ONNX graph: float ({@code quant == null}) or uint8 with its quantization. */
-    private record Value(String name, Quant quant) {
-    }
+    private record Value(String name, Quant quant) {}
 
     private static final class Walk {
         private final InputType inputType;
@@ -183,7 +179,9 @@ public final class OnnxExporter {
             if (last == null) {
                 throw new IllegalArgumentException("the network has no layers");
             }
-            Node out = network.nodes().stream().filter(n -> n.name().equals(network.output())).findFirst()
+            Node out = network.nodes().stream()
+                    .filter(n -> n.name().equals(network.output()))
+                    .findFirst()
                     .orElse(last);
             nameOutput(floatOf(values.get(network.output())));
             graph.addInput(valueInfo(INPUT, inputDims(inputType)));
@@ -191,12 +189,17 @@ public final class OnnxExporter {
             String form = quantized ? "qdq" : "float";
             return ModelProto.newBuilder()
                     .setIrVersion(IR_VERSION)
-                    .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
+                    .addOpsetImport(
+                            OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
                     .setProducerName("qat4j")
                     .setProducerVersion(version())
-                    .setDocString(quantized ? "QAT network in QDQ form: uint8 activations, int8 per-channel weights"
-                            : "QAT network in float, fake quantization off")
-                    .addMetadataProps(StringStringEntryProto.newBuilder().setKey("qat4j.form").setValue(form))
+                    .setDocString(
+                            quantized
+                                    ? "QAT network in QDQ form: uint8 activations, int8 per-channel weights"
+                                    : "QAT network in float, fake quantization off")
+                    .addMetadataProps(StringStringEntryProto.newBuilder()
+                            .setKey("qat4j.form")
+                            .setValue(form))
                     .setGraph(graph)
                     .build();
         }
@@ -212,9 +215,13 @@ public final class OnnxExporter {
                 String x = floatOf(in);
                 if (q.qmin() != 0 || q.qmax() != 255) {
                     // Fewer than 8 bits: QuantizeLinear saturates to [0, 255] only, so clip to [qmin, qmax] first.
-                    x = node("Clip", n.name() + "_clip", List.of(x,
-                            floatScalar(n.name() + "_clip_min", q.scale() * (q.qmin() - q.zeroPoint())),
-                            floatScalar(n.name() + "_clip_max", q.scale() * (q.qmax() - q.zeroPoint()))));
+                    x = node(
+                            "Clip",
+                            n.name() + "_clip",
+                            List.of(
+                                    x,
+                                    floatScalar(n.name() + "_clip_min", q.scale() * (q.qmin() - q.zeroPoint())),
+                                    floatScalar(n.name() + "_clip_max", q.scale() * (q.qmax() - q.zeroPoint()))));
                 }
                 return quantize(x, q, n.name());
             }
@@ -230,8 +237,10 @@ public final class OnnxExporter {
             if (conf instanceof ActivationLayer) {
                 IActivation a = ((ActivationLayer) conf).getActivationFn();
                 Value in = input(n);
-                if (in.quant() != null && (a instanceof ActivationReLU || a instanceof ActivationReLU6
-                        || a instanceof ActivationIdentity)) {
+                if (in.quant() != null
+                        && (a instanceof ActivationReLU
+                                || a instanceof ActivationReLU6
+                                || a instanceof ActivationIdentity)) {
                     // On the quantized grid, as the int8 runtime clamps: requantize with the input's parameters.
                     return sameQuantization(in, f -> activation(n, f, a));
                 }
@@ -255,7 +264,8 @@ public final class OnnxExporter {
                     throw unsupported(n, "global pooling is supported over 2D (CNN) activations only");
                 }
                 String op = g.getPoolingType() == PoolingType.AVG ? "GlobalAveragePool" : "GlobalMaxPool";
-                Value pooled = g.getPoolingType() == PoolingType.AVG ? average(n, f -> node(op, n.name(), List.of(f)))
+                Value pooled = g.getPoolingType() == PoolingType.AVG
+                        ? average(n, f -> node(op, n.name(), List.of(f)))
                         : sameQuantization(input(n), f -> node(op, n.name(), List.of(f)));
                 return g.isCollapseDimensions() ? sameQuantization(pooled, f -> flatten(n, f)) : pooled;
             }
@@ -296,25 +306,38 @@ public final class OnnxExporter {
                 boolean perChannel = w.scale.length > 1;
                 long[] scaleDims = perChannel ? new long[] {channels} : new long[0];
                 String scale = floatTensor(n.name() + "_w_scale", scaleDims, w.scale);
-                String zero = initializer(n.name() + "_w_zero_point", TensorProto.DataType.INT8, scaleDims,
-                        new byte[w.scale.length]);
-                String codes = initializer(n.name() + "_w_quantized", TensorProto.DataType.INT8, dims,
-                        permute(w.codes, perm));
-                weight = node("DequantizeLinear", n.name() + "_w", List.of(codes, scale, zero),
+                String zero = initializer(
+                        n.name() + "_w_zero_point", TensorProto.DataType.INT8, scaleDims, new byte[w.scale.length]);
+                String codes =
+                        initializer(n.name() + "_w_quantized", TensorProto.DataType.INT8, dims, permute(w.codes, perm));
+                weight = node(
+                        "DequantizeLinear",
+                        n.name() + "_w",
+                        List.of(codes, scale, zero),
                         perChannel ? new AttributeProto[] {attr("axis", 0)} : new AttributeProto[0]);
                 float[] biasScale = new float[w.scale.length];
                 int[] biasCodes = new int[channels];
                 for (int c = 0; c < channels; c++) {
                     float sw = w.scale[perChannel ? c : 0];
                     biasScale[perChannel ? c : 0] = (float) ((double) in.quant().scale() * sw);
-                    biasCodes[c] = Requantization.biasToInt32(w.bias == null ? 0 : w.bias[c], in.quant().scale(), sw);
+                    biasCodes[c] = Requantization.biasToInt32(
+                            w.bias == null ? 0 : w.bias[c], in.quant().scale(), sw);
                 }
                 String bScale = floatTensor(n.name() + "_b_scale", scaleDims, biasScale);
-                String bZero = initializer(n.name() + "_b_zero_point", TensorProto.DataType.INT32, scaleDims,
+                String bZero = initializer(
+                        n.name() + "_b_zero_point",
+                        TensorProto.DataType.INT32,
+                        scaleDims,
                         int32Bytes(new int[w.scale.length]));
-                String bCodes = initializer(n.name() + "_b_quantized", TensorProto.DataType.INT32,
-                        new long[] {channels}, int32Bytes(biasCodes));
-                bias = node("DequantizeLinear", n.name() + "_b", List.of(bCodes, bScale, bZero),
+                String bCodes = initializer(
+                        n.name() + "_b_quantized",
+                        TensorProto.DataType.INT32,
+                        new long[] {channels},
+                        int32Bytes(biasCodes));
+                bias = node(
+                        "DequantizeLinear",
+                        n.name() + "_b",
+                        List.of(bCodes, bScale, bZero),
                         perChannel ? new AttributeProto[] {attr("axis", 0)} : new AttributeProto[0]);
             } else {
                 x = floatOf(in);
@@ -327,7 +350,8 @@ public final class OnnxExporter {
             String y;
             if (dense) {
                 if (!(n.pre() == null ? n.inType() : n.pre().getOutputType(n.inType()))
-                        .getType().equals(InputType.Type.FF)) {
+                        .getType()
+                        .equals(InputType.Type.FF)) {
                     throw unsupported(n, "a dense layer must read a flat [n, features] input");
                 }
                 y = node("Gemm", n.name(), inputs, attr("transB", 1));
@@ -340,11 +364,20 @@ public final class OnnxExporter {
                     throw unsupported(n, "causal padding is not supported");
                 }
                 int[] dilation = c.getDilation() == null ? new int[] {1, 1} : c.getDilation();
-                y = node("Conv", n.name(), inputs,
+                y = node(
+                        "Conv",
+                        n.name(),
+                        inputs,
                         attr("kernel_shape", c.getKernelSize()),
                         attr("strides", c.getStride()),
-                        attr("pads", n.padding(c.getKernelSize(), c.getStride(), c.getPadding(), dilation,
-                                c.getConvolutionMode())),
+                        attr(
+                                "pads",
+                                n.padding(
+                                        c.getKernelSize(),
+                                        c.getStride(),
+                                        c.getPadding(),
+                                        dilation,
+                                        c.getConvolutionMode())),
                         attr("dilations", dilation),
                         attr("group", depthwise ? ws[2] : 1));
             }
@@ -352,8 +385,7 @@ public final class OnnxExporter {
         }
 
         /** The weights of a layer in DL4J's layout, as integer codes and scales (QAT layer) or floats. */
-        private record Weights(long[] dl4jShape, float[] values, byte[] codes, float[] scale, float[] bias) {
-        }
+        private record Weights(long[] dl4jShape, float[] values, byte[] codes, float[] scale, float[] bias) {}
 
         private Weights weights(Node n, BaseLayer conf) {
             if (conf instanceof QatWeightLayer) {
@@ -368,13 +400,16 @@ public final class OnnxExporter {
                 byte[] codes = null;
                 if (quantized) {
                     if (!q.getWeightQuant().spec(0).exportable()) {
-                        throw unsupported(n, "its weights were trained at " + q.getWeightQuant().getBits()
-                                + " bits; int8 export takes " + QuantSpec.MAX_BITS + " or fewer");
+                        throw unsupported(
+                                n,
+                                "its weights were trained at "
+                                        + q.getWeightQuant().getBits() + " bits; int8 export takes "
+                                        + QuantSpec.MAX_BITS + " or fewer");
                     }
                     codes = Int8Exporter.quantizedWeights(q, e.weight(), scale);
                 }
-                return new Weights(e.weight().shape(), Tensors.toFloats(e.weight()), codes, scale,
-                        Tensors.toFloats(e.bias()));
+                return new Weights(
+                        e.weight().shape(), Tensors.toFloats(e.weight()), codes, scale, Tensors.toFloats(e.bias()));
             }
             INDArray w = n.layer().getParam("W");
             INDArray b = n.layer().paramTable().get("b");
@@ -394,15 +429,15 @@ public final class OnnxExporter {
             if (!max && (dilation[0] != 1 || dilation[1] != 1)) {
                 throw unsupported(n, "dilated average pooling has no opset-13 ONNX op");
             }
-            List<AttributeProto> attrs = new ArrayList<>(List.of(attr("kernel_shape", s.getKernelSize()),
-                    attr("strides", s.getStride()), attr("pads", pads)));
+            List<AttributeProto> attrs = new ArrayList<>(List.of(
+                    attr("kernel_shape", s.getKernelSize()), attr("strides", s.getStride()), attr("pads", pads)));
             if (max) {
                 attrs.add(attr("dilations", dilation));
             } else {
                 attrs.add(attr("count_include_pad", s.isAvgPoolIncludePadInDivisor() ? 1 : 0));
             }
-            java.util.function.UnaryOperator<String> op = f -> node(max ? "MaxPool" : "AveragePool", n.name(),
-                    List.of(f), attrs.toArray(new AttributeProto[0]));
+            java.util.function.UnaryOperator<String> op = f ->
+                    node(max ? "MaxPool" : "AveragePool", n.name(), List.of(f), attrs.toArray(new AttributeProto[0]));
             return max ? sameQuantization(input(n), op) : average(n, op);
         }
 
@@ -411,7 +446,8 @@ public final class OnnxExporter {
          * its own), else on its input's quantization.
          */
         private Value average(Node n, java.util.function.UnaryOperator<String> op) {
-            return network.quantizedAfter(n.name()) ? new Value(op.apply(floatOf(input(n))), null)
+            return network.quantizedAfter(n.name())
+                    ? new Value(op.apply(floatOf(input(n))), null)
                     : sameQuantization(input(n), op);
         }
 
@@ -437,7 +473,9 @@ public final class OnnxExporter {
             }
             long[] dims = {var.length};
             List<String> inputs = new ArrayList<>(List.of(floatOf(input(n))));
-            for (String key : List.of(BatchNormalizationParamInitializer.GAMMA, BatchNormalizationParamInitializer.BETA,
+            for (String key : List.of(
+                    BatchNormalizationParamInitializer.GAMMA,
+                    BatchNormalizationParamInitializer.BETA,
                     BatchNormalizationParamInitializer.GLOBAL_MEAN)) {
                 inputs.add(floatTensor(n.name() + "_" + key, dims, Tensors.toFloats(params.get(key))));
             }
@@ -476,7 +514,10 @@ public final class OnnxExporter {
             }
             if (n.pre() instanceof FeedForwardToCnnPreProcessor) {
                 FeedForwardToCnnPreProcessor p = (FeedForwardToCnnPreProcessor) n.pre();
-                String shape = initializer(n.name() + "_shape", TensorProto.DataType.INT64, new long[] {4},
+                String shape = initializer(
+                        n.name() + "_shape",
+                        TensorProto.DataType.INT64,
+                        new long[] {4},
                         int64Bytes(-1, p.getNumChannels(), p.getInputHeight(), p.getInputWidth()));
                 return sameQuantization(v, f -> node("Reshape", n.name() + "_reshape", List.of(f, shape)));
             }
@@ -514,14 +555,17 @@ public final class OnnxExporter {
                 return x;
             } else if (a instanceof ActivationReLU) {
                 ActivationReLU r = (ActivationReLU) a;
-                if ((r.getMax() != null && r.getMax() != 0) || (r.getThreshold() != null && r.getThreshold() != 0)
+                if ((r.getMax() != null && r.getMax() != 0)
+                        || (r.getThreshold() != null && r.getThreshold() != 0)
                         || (r.getNegativeSlope() != null && r.getNegativeSlope() != 0)) {
                     throw unsupported(n, "ReLU with a max, threshold or negative slope is not supported");
                 }
                 return node("Relu", n.name() + "_relu", List.of(x));
             } else if (a instanceof ActivationReLU6) {
-                return node("Clip", n.name() + "_relu6", List.of(x, floatScalar(n.name() + "_min", 0f),
-                        floatScalar(n.name() + "_max", 6f)));
+                return node(
+                        "Clip",
+                        n.name() + "_relu6",
+                        List.of(x, floatScalar(n.name() + "_min", 0f), floatScalar(n.name() + "_max", 6f)));
             } else if (a instanceof ActivationSoftmax) {
                 return node("Softmax", n.name() + "_softmax", List.of(x), attr("axis", 1));
             } else if (a instanceof ActivationSigmoid) {
@@ -529,25 +573,29 @@ public final class OnnxExporter {
             } else if (a instanceof ActivationTanH) {
                 return node("Tanh", n.name() + "_tanh", List.of(x));
             } else if (a instanceof ActivationLReLU) {
-                return node("LeakyRelu", n.name() + "_lrelu", List.of(x),
-                        attr("alpha", (float) ((ActivationLReLU) a).getAlpha()));
+                return node("LeakyRelu", n.name() + "_lrelu", List.of(x), attr("alpha", (float)
+                        ((ActivationLReLU) a).getAlpha()));
             }
-            throw unsupported(n, "activation " + a + " has no ONNX op here (identity, ReLU, ReLU6, softmax, "
-                    + "sigmoid, tanh, leaky ReLU)");
+            throw unsupported(
+                    n,
+                    "activation " + a + " has no ONNX op here (identity, ReLU, ReLU6, softmax, "
+                            + "sigmoid, tanh, leaky ReLU)");
         }
 
         private Quant quantization(Node n) {
             QuantSpec spec = ((FakeQuantLayer) n.conf()).getQuant().spec(-1);
             if (!spec.exportable() || spec.signed()) {
-                throw unsupported(n, "QDQ export takes unsigned activations of at most " + QuantSpec.MAX_BITS
-                        + " bits, got " + spec);
+                throw unsupported(
+                        n,
+                        "QDQ export takes unsigned activations of at most " + QuantSpec.MAX_BITS + " bits, got "
+                                + spec);
             }
             // The scale as FakeQuantLayer uses it, clamped should learning have pushed it below the minimum.
             float scale = Math.max(n.layer().getParam(FakeQuantLayer.SCALE).getFloat(0), QuantSpec.MIN_SCALE);
             int zeroPoint = (int) n.layer().getParam(FakeQuantLayer.ZERO_POINT).getDouble(0);
             String s = floatScalar(n.name() + "_scale", scale);
-            String z = initializer(n.name() + "_zero_point", TensorProto.DataType.UINT8, new long[0],
-                    new byte[] {(byte) zeroPoint});
+            String z = initializer(
+                    n.name() + "_zero_point", TensorProto.DataType.UINT8, new long[0], new byte[] {(byte) zeroPoint});
             return new Quant(scale, zeroPoint, spec.qmin(), spec.qmax(), s, z);
         }
 
@@ -556,8 +604,10 @@ public final class OnnxExporter {
         }
 
         private String dequantize(Value v) {
-            return node("DequantizeLinear", v.name() + "_dq", List.of(v.name(), v.quant().scaleName(),
-                    v.quant().zeroPointName()));
+            return node(
+                    "DequantizeLinear",
+                    v.name() + "_dq",
+                    List.of(v.name(), v.quant().scaleName(), v.quant().zeroPointName()));
         }
 
         private String floatOf(Value v) {
@@ -566,14 +616,19 @@ public final class OnnxExporter {
 
         /** Renames the op that computes {@code x} to write {@link #OUTPUT}; an Identity if anything else reads it. */
         private void nameOutput(String x) {
-            boolean read = graph.getNodeList().stream().anyMatch(node -> node.getInputList().contains(x));
+            boolean read = graph.getNodeList().stream()
+                    .anyMatch(node -> node.getInputList().contains(x));
             for (NodeProto.Builder node : graph.getNodeBuilderList()) {
                 if (!read && node.getOutputCount() == 1 && node.getOutput(0).equals(x)) {
                     node.setOutput(0, OUTPUT);
                     return;
                 }
             }
-            graph.addNode(NodeProto.newBuilder().setOpType("Identity").setName(OUTPUT).addInput(x).addOutput(OUTPUT));
+            graph.addNode(NodeProto.newBuilder()
+                    .setOpType("Identity")
+                    .setName(OUTPUT)
+                    .addInput(x)
+                    .addOutput(OUTPUT));
         }
 
         private String fresh(String hint) {
@@ -586,14 +641,20 @@ public final class OnnxExporter {
 
         private String node(String op, String hint, List<String> inputs, AttributeProto... attributes) {
             String out = fresh(hint);
-            graph.addNode(NodeProto.newBuilder().setOpType(op).setName(out).addAllInput(inputs).addOutput(out)
+            graph.addNode(NodeProto.newBuilder()
+                    .setOpType(op)
+                    .setName(out)
+                    .addAllInput(inputs)
+                    .addOutput(out)
                     .addAllAttribute(List.of(attributes)));
             return out;
         }
 
         private String initializer(String hint, TensorProto.DataType type, long[] dims, byte[] raw) {
             String name = fresh(hint);
-            TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type.getNumber())
+            TensorProto.Builder t = TensorProto.newBuilder()
+                    .setName(name)
+                    .setDataType(type.getNumber())
                     .setRawData(ByteString.copyFrom(raw));
             for (long d : dims) {
                 t.addDims(d);
@@ -613,7 +674,8 @@ public final class OnnxExporter {
         }
 
         private static IllegalArgumentException unsupported(Node n, String why) {
-            String type = n.conf() != null ? n.conf().getClass().getSimpleName()
+            String type = n.conf() != null
+                    ? n.conf().getClass().getSimpleName()
                     : n.vertex().getClass().getSimpleName();
             return new IllegalArgumentException("cannot export \"" + n.name() + "\" (" + type + ") to ONNX: " + why);
         }
@@ -677,11 +739,18 @@ public final class OnnxExporter {
     }
 
     private static AttributeProto attr(String name, long value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.INT)
+                .setI(value)
+                .build();
     }
 
     private static AttributeProto attr(String name, float value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value)
+        return AttributeProto.newBuilder()
+                .setName(name)
+                .setType(AttributeProto.AttributeType.FLOAT)
+                .setF(value)
                 .build();
     }
 
@@ -696,11 +765,17 @@ public final class OnnxExporter {
     private static ValueInfoProto valueInfo(String name, long[] dims) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (long d : dims) {
-            shape.addDim(d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
-                    : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+            shape.addDim(
+                    d < 0
+                            ? TensorShapeProto.Dimension.newBuilder().setDimParam("batch")
+                            : TensorShapeProto.Dimension.newBuilder().setDimValue(d));
         }
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT.getNumber()).setShape(shape)))
+        return ValueInfoProto.newBuilder()
+                .setName(name)
+                .setType(TypeProto.newBuilder()
+                        .setTensorType(TypeProto.Tensor.newBuilder()
+                                .setElemType(TensorProto.DataType.FLOAT.getNumber())
+                                .setShape(shape)))
                 .build();
     }
 

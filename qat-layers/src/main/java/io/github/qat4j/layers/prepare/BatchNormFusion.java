@@ -7,6 +7,7 @@ import io.github.qat4j.layers.QatDepthwiseConvBatchNorm2D;
 import io.github.qat4j.layers.QatLayers;
 import io.github.qat4j.layers.QatWeightLayer;
 import io.github.qat4j.layers.WeightScales;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -18,8 +19,6 @@ import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
-import java.util.Map;
-
 /**
  * Which convolution + BatchNormalization pairs {@link Qat#prepare} turns into one
  * {@link FoldsBatchNorm} layer, how it builds that layer, and how the float parameters move into it.
@@ -27,11 +26,13 @@ import java.util.Map;
  */
 final class BatchNormFusion {
     private static final Map<Class<?>, Class<? extends org.deeplearning4j.nn.conf.layers.Layer>> FOLDED_VERSIONS =
-            Map.of(ConvolutionLayer.class, QatConvBatchNorm2D.class,
-                    DepthwiseConvolution2D.class, QatDepthwiseConvBatchNorm2D.class);
+            Map.of(
+                    ConvolutionLayer.class,
+                    QatConvBatchNorm2D.class,
+                    DepthwiseConvolution2D.class,
+                    QatDepthwiseConvBatchNorm2D.class);
 
-    private BatchNormFusion() {
-    }
+    private BatchNormFusion() {}
 
     /**
      * Why {@code bn} cannot be folded into {@code producer}, the layer whose output it reads, or null
@@ -88,11 +89,11 @@ final class BatchNormFusion {
      * the BatchNorm's hyper-parameters, and the activation of {@code activation} (null: identity; DL4J's
      * BatchNormalization applies no activation of its own).
      */
-    static BaseLayer fuse(ConvolutionLayer conv, BatchNormalization bn, ActivationLayer activation, String where,
-                          QatConfig config) {
+    static BaseLayer fuse(
+            ConvolutionLayer conv, BatchNormalization bn, ActivationLayer activation, String where, QatConfig config) {
         BaseLayer fused = Qat.toQat(conv, FOLDED_VERSIONS.get(conv.getClass()), where, config);
-        ((FoldsBatchNorm) fused).setBatchNorm(
-                new BatchNormConfig(bn.getEps(), bn.getDecay(), config.batchNormFreezeEpoch()));
+        ((FoldsBatchNorm) fused)
+                .setBatchNorm(new BatchNormConfig(bn.getEps(), bn.getDecay(), config.batchNormFreezeEpoch()));
         if (activation != null) {
             fused.setActivationFn(activation.getActivationFn());
         }
@@ -108,13 +109,21 @@ final class BatchNormFusion {
         // var = (10^log10(std))^2 = exp(2 ln(10) log10(std))
         INDArray var = p.containsKey(BatchNormalizationParamInitializer.GLOBAL_VAR)
                 ? p.get(BatchNormalizationParamInitializer.GLOBAL_VAR)
-                : Transforms.exp(p.get(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).mul(2 * Math.log(10)), false);
+                : Transforms.exp(
+                        p.get(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).mul(2 * Math.log(10)), false);
         Qat.assign(conv.paramTable(), fused);
         // The folded layer keeps the BatchNorm's parameter names.
-        Qat.assign(Map.of(BatchNormalizationParamInitializer.GAMMA, p.get(BatchNormalizationParamInitializer.GAMMA),
-                BatchNormalizationParamInitializer.BETA, p.get(BatchNormalizationParamInitializer.BETA),
-                BatchNormalizationParamInitializer.GLOBAL_MEAN, p.get(BatchNormalizationParamInitializer.GLOBAL_MEAN),
-                BatchNormalizationParamInitializer.GLOBAL_VAR, var), fused);
+        Qat.assign(
+                Map.of(
+                        BatchNormalizationParamInitializer.GAMMA,
+                        p.get(BatchNormalizationParamInitializer.GAMMA),
+                        BatchNormalizationParamInitializer.BETA,
+                        p.get(BatchNormalizationParamInitializer.BETA),
+                        BatchNormalizationParamInitializer.GLOBAL_MEAN,
+                        p.get(BatchNormalizationParamInitializer.GLOBAL_MEAN),
+                        BatchNormalizationParamInitializer.GLOBAL_VAR,
+                        var),
+                fused);
         WeightScales.reset((QatWeightLayer) fused.conf().getLayer(), fused.paramTable());
     }
 

@@ -12,6 +12,11 @@ import io.github.qat4j.layers.QatSeparableConvolution2D;
 import io.github.qat4j.layers.QatWeightLayer;
 import io.github.qat4j.layers.QuantizerConfig;
 import io.github.qat4j.layers.WeightScales;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -39,12 +44,6 @@ import org.nd4j.shade.jackson.core.JsonProcessingException;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.node.ObjectNode;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-
 /**
  * Turns a trained float network into a quantization-aware one, in one call:
  *
@@ -71,8 +70,7 @@ public final class Qat {
     /** Suffix of the name of the quantizer placed after a layer or vertex. */
     public static final String QUANTIZER_SUFFIX = "_quant";
 
-    private Qat() {
-    }
+    private Qat() {}
 
     /** A QAT version of {@code net}; {@code net} itself is not modified. */
     public static MultiLayerNetwork prepare(MultiLayerNetwork net, QatConfig config) {
@@ -97,8 +95,8 @@ public final class Qat {
                     && BatchNormFusion.whyNot(layer, (BatchNormalization) next, config) == null) {
                 org.deeplearning4j.nn.conf.layers.Layer after = readsDirectly(src, i + 2);
                 ActivationLayer activation = BatchNormFusion.absorbs(after, config) ? (ActivationLayer) after : null;
-                c.setLayer(BatchNormFusion.fuse((ConvolutionLayer) layer, (BatchNormalization) next, activation, where,
-                        config));
+                c.setLayer(BatchNormFusion.fuse(
+                        (ConvolutionLayer) layer, (BatchNormalization) next, activation, where, config));
                 foldedBatchNorm.put(i, i + 1);
                 int absorbed = activation == null ? 1 : 2;
                 for (int j = 1; j <= absorbed; j++) {
@@ -107,9 +105,15 @@ public final class Qat {
                 i += absorbed;
             } else {
                 if (layer instanceof BatchNormalization) {
-                    BatchNormFusion.requireFolded(where, (BatchNormalization) layer, i == 0 ? "it is the first layer"
-                            : src.getInputPreProcess(i) != null ? "an input preprocessor sits before it"
-                            : BatchNormFusion.whyNot(src.getConf(i - 1).getLayer(), (BatchNormalization) layer, config),
+                    BatchNormFusion.requireFolded(
+                            where,
+                            (BatchNormalization) layer,
+                            i == 0
+                                    ? "it is the first layer"
+                                    : src.getInputPreProcess(i) != null
+                                            ? "an input preprocessor sits before it"
+                                            : BatchNormFusion.whyNot(
+                                                    src.getConf(i - 1).getLayer(), (BatchNormalization) layer, config),
                             config);
                 }
                 c.setLayer(convert(c.getLayer(), where, config));
@@ -151,20 +155,28 @@ public final class Qat {
      */
     private static String fusableActivationAfter(ComputationGraphConfiguration conf, String name, QatConfig config) {
         List<String> readers = conf.getVertexInputs().entrySet().stream()
-                .filter(e -> e.getValue() != null && e.getValue().contains(name)).map(Map.Entry::getKey).toList();
+                .filter(e -> e.getValue() != null && e.getValue().contains(name))
+                .map(Map.Entry::getKey)
+                .toList();
         if (readers.size() != 1 || conf.getNetworkOutputs().contains(name)) {
             return name;
         }
         String reader = readers.get(0);
         GraphVertex v = conf.getVertices().get(reader);
-        return v instanceof LayerVertex && ((LayerVertex) v).getPreProcessor() == null
-                && conf.getVertexInputs().get(reader).size() == 1
-                && BatchNormFusion.absorbs(((LayerVertex) v).getLayerConf().getLayer(), config) ? reader : name;
+        return v instanceof LayerVertex
+                        && ((LayerVertex) v).getPreProcessor() == null
+                        && conf.getVertexInputs().get(reader).size() == 1
+                        && BatchNormFusion.absorbs(
+                                ((LayerVertex) v).getLayerConf().getLayer(), config)
+                ? reader
+                : name;
     }
 
     /** Layer {@code i} of {@code conf} when it reads the layer before it unchanged (no preprocessor), else null. */
     private static org.deeplearning4j.nn.conf.layers.Layer readsDirectly(MultiLayerConfiguration conf, int i) {
-        return i < conf.getConfs().size() && conf.getInputPreProcess(i) == null ? conf.getConf(i).getLayer() : null;
+        return i < conf.getConfs().size() && conf.getInputPreProcess(i) == null
+                ? conf.getConf(i).getLayer()
+                : null;
     }
 
     /** A QAT version of {@code graph}; {@code graph} itself is not modified. */
@@ -193,15 +205,24 @@ public final class Qat {
                 base = lv.getLayerConf();
                 String where = "vertex \"" + name + "\"";
                 Fold fold = folds.get(name);
-                base.setLayer(fold == null ? convert(base.getLayer(), where, config)
-                        : BatchNormFusion.fuse((ConvolutionLayer) base.getLayer(), fold.batchNorm(src),
-                        fold.activation(src), where, config));
+                base.setLayer(
+                        fold == null
+                                ? convert(base.getLayer(), where, config)
+                                : BatchNormFusion.fuse(
+                                        (ConvolutionLayer) base.getLayer(),
+                                        fold.batchNorm(src),
+                                        fold.activation(src),
+                                        where,
+                                        config));
                 v = new LayerVertex(base, lv.getPreProcessor());
             }
             vertices.put(name, v);
             inputs.put(name, dst.getVertexInputs().get(name));
             boolean add = v instanceof ElementWiseVertex && ((ElementWiseVertex) v).getOp() == ElementWiseVertex.Op.Add;
-            if (add || (v instanceof LayerVertex && needsOutputQuantizer(((LayerVertex) v).getLayerConf().getLayer()))) {
+            if (add
+                    || (v instanceof LayerVertex
+                            && needsOutputQuantizer(
+                                    ((LayerVertex) v).getLayerConf().getLayer()))) {
                 quantized.add(name);
             }
         }
@@ -210,20 +231,31 @@ public final class Qat {
         for (String name : quantized) {
             String after = fusableActivationAfter(dst, name, config);
             GraphVertex v = vertices.get(after);
-            addQuantizer(after, v instanceof LayerVertex ? ((LayerVertex) v).getLayerConf()
-                    : dst.getDefaultConfiguration(), config, vertices, inputs, quantizedOutput);
+            addQuantizer(
+                    after,
+                    v instanceof LayerVertex ? ((LayerVertex) v).getLayerConf() : dst.getDefaultConfiguration(),
+                    config,
+                    vertices,
+                    inputs,
+                    quantizedOutput);
         }
         // What read a folded BatchNorm (or the activation absorbed after it) reads the fused layer;
         // consumers read the quantized output; a quantizer reads the original one.
         java.util.Set<String> quantizers = new java.util.HashSet<>(quantizedOutput.values());
-        inputs.replaceAll((name, in) -> in == null ? null : in.stream().map(x -> foldedInto.getOrDefault(x, x))
-                .map(x -> quantizers.contains(name) ? x : quantizedOutput.getOrDefault(x, x)).toList());
-        vertices.values().stream().filter(v -> v instanceof LayerVertex)
+        inputs.replaceAll((name, in) -> in == null
+                ? null
+                : in.stream()
+                        .map(x -> foldedInto.getOrDefault(x, x))
+                        .map(x -> quantizers.contains(name) ? x : quantizedOutput.getOrDefault(x, x))
+                        .toList());
+        vertices.values().stream()
+                .filter(v -> v instanceof LayerVertex)
                 .forEach(v -> resetCounters(((LayerVertex) v).getLayerConf()));
         dst.setVertices(vertices);
         dst.setVertexInputs(inputs);
         dst.setNetworkOutputs(new ArrayList<>(dst.getNetworkOutputs().stream()
-                .map(x -> foldedInto.getOrDefault(x, x)).toList()));
+                .map(x -> foldedInto.getOrDefault(x, x))
+                .toList()));
         dst.setTopologicalOrder(null);
         dst.setTopologicalOrderStr(null);
         dst.setIterationCount(0);
@@ -267,8 +299,9 @@ public final class Qat {
      */
     private static Map<String, Fold> planFolds(ComputationGraphConfiguration g, QatConfig config) {
         Map<String, List<String>> consumers = new HashMap<>();
-        g.getVertexInputs().forEach((name, in) ->
-                in.forEach(x -> consumers.computeIfAbsent(x, k -> new ArrayList<>()).add(name)));
+        g.getVertexInputs()
+                .forEach((name, in) -> in.forEach(x ->
+                        consumers.computeIfAbsent(x, k -> new ArrayList<>()).add(name)));
         Map<String, Fold> folds = new HashMap<>();
         for (String name : g.getVertices().keySet()) {
             if (!(layerOf(g, name) instanceof BatchNormalization)) {
@@ -277,7 +310,8 @@ public final class Qat {
             BatchNormalization bn = (BatchNormalization) layerOf(g, name);
             List<String> in = g.getVertexInputs().get(name);
             String conv = in.size() == 1 ? in.get(0) : null;
-            String why = conv == null ? "it reads " + in.size() + " vertices"
+            String why = conv == null
+                    ? "it reads " + in.size() + " vertices"
                     : BatchNormFusion.whyNot(layerOf(g, conv), bn, config);
             if (why == null && ((LayerVertex) g.getVertices().get(name)).getPreProcessor() != null) {
                 why = "it has an input preprocessor";
@@ -288,8 +322,11 @@ public final class Qat {
                 BatchNormFusion.requireFolded("vertex \"" + name + "\"", bn, why, config);
                 continue;
             }
-            String next = readElsewhere(g, name, consumers) ? null : consumers.get(name).get(0);
-            boolean absorb = next != null && ((LayerVertex) g.getVertices().get(next)).getPreProcessor() == null
+            String next = readElsewhere(g, name, consumers)
+                    ? null
+                    : consumers.get(name).get(0);
+            boolean absorb = next != null
+                    && ((LayerVertex) g.getVertices().get(next)).getPreProcessor() == null
                     && BatchNormFusion.absorbs(layerOf(g, next), config);
             folds.put(conv, new Fold(name, absorb ? next : null));
         }
@@ -297,10 +334,11 @@ public final class Qat {
     }
 
     /** Whether anything but one layer vertex reads {@code name}'s output (a network output counts). */
-    private static boolean readElsewhere(ComputationGraphConfiguration g, String name,
-                                         Map<String, List<String>> consumers) {
+    private static boolean readElsewhere(
+            ComputationGraphConfiguration g, String name, Map<String, List<String>> consumers) {
         List<String> readers = consumers.getOrDefault(name, List.of());
-        return readers.size() != 1 || g.getNetworkOutputs().contains(name)
+        return readers.size() != 1
+                || g.getNetworkOutputs().contains(name)
                 || !(g.getVertices().get(readers.get(0)) instanceof LayerVertex);
     }
 
@@ -318,8 +356,8 @@ public final class Qat {
      * @throws IllegalArgumentException for a layer with parameters that has no QAT version, unless the
      *     config keeps such layers in float
      */
-    public static org.deeplearning4j.nn.conf.layers.Layer quantize(org.deeplearning4j.nn.conf.layers.Layer layer,
-                                                                   QatConfig config) {
+    public static org.deeplearning4j.nn.conf.layers.Layer quantize(
+            org.deeplearning4j.nn.conf.layers.Layer layer, QatConfig config) {
         return convert(layer, QatLayers.name(layer), config);
     }
 
@@ -374,20 +412,25 @@ public final class Qat {
         }
     }
 
-    private static org.deeplearning4j.nn.conf.layers.Layer convert(org.deeplearning4j.nn.conf.layers.Layer layer,
-                                                                   String where, QatConfig config) {
+    private static org.deeplearning4j.nn.conf.layers.Layer convert(
+            org.deeplearning4j.nn.conf.layers.Layer layer, String where, QatConfig config) {
         Class<? extends org.deeplearning4j.nn.conf.layers.Layer> qat = QAT_VERSIONS.get(layer.getClass());
         if (config.isSkipped(layer.getLayerName())) {
             return layer;
         }
         if (qat == null) {
-            if (layer.initializer().numParams(layer) == 0 || config.keepsUnsupportedInFloat()
-                    || layer instanceof QatWeightLayer || layer instanceof FakeQuantLayer) {
+            if (layer.initializer().numParams(layer) == 0
+                    || config.keepsUnsupportedInFloat()
+                    || layer instanceof QatWeightLayer
+                    || layer instanceof FakeQuantLayer) {
                 return layer;
             }
             throw new IllegalArgumentException(where + " (" + QatLayers.name(layer) + ", "
                     + layer.getClass().getSimpleName() + ") has parameters but no QAT version; supported: "
-                    + QAT_VERSIONS.keySet().stream().map(Class::getSimpleName).sorted().toList()
+                    + QAT_VERSIONS.keySet().stream()
+                            .map(Class::getSimpleName)
+                            .sorted()
+                            .toList()
                     + ". Skip it with QatConfig.skip(name) or keep such layers in float with "
                     + "QatConfig.keepUnsupportedInFloat(true)");
         }
@@ -399,8 +442,11 @@ public final class Qat {
      * layer's class, so every field carries over through JSON), with the config's weight quantizer and
      * fine-tuning updater.
      */
-    static BaseLayer toQat(org.deeplearning4j.nn.conf.layers.Layer layer,
-                           Class<? extends org.deeplearning4j.nn.conf.layers.Layer> qat, String where, QatConfig config) {
+    static BaseLayer toQat(
+            org.deeplearning4j.nn.conf.layers.Layer layer,
+            Class<? extends org.deeplearning4j.nn.conf.layers.Layer> qat,
+            String where,
+            QatConfig config) {
         ObjectMapper mapper = NeuralNetConfiguration.mapper();
         try {
             ObjectNode node = mapper.valueToTree(layer);
@@ -417,12 +463,17 @@ public final class Qat {
         }
     }
 
-    private static final Map<Class<?>, Class<? extends org.deeplearning4j.nn.conf.layers.Layer>> QAT_VERSIONS =
-            Map.of(DenseLayer.class, QatDense.class,
-                    OutputLayer.class, QatOutput.class,
-                    ConvolutionLayer.class, QatConvolution2D.class,
-                    DepthwiseConvolution2D.class, QatDepthwiseConvolution2D.class,
-                    SeparableConvolution2D.class, QatSeparableConvolution2D.class);
+    private static final Map<Class<?>, Class<? extends org.deeplearning4j.nn.conf.layers.Layer>> QAT_VERSIONS = Map.of(
+            DenseLayer.class,
+            QatDense.class,
+            OutputLayer.class,
+            QatOutput.class,
+            ConvolutionLayer.class,
+            QatConvolution2D.class,
+            DepthwiseConvolution2D.class,
+            QatDepthwiseConvolution2D.class,
+            SeparableConvolution2D.class,
+            QatSeparableConvolution2D.class);
 
     /**
      * A quantized layer but the output, and an average pool: its mean gets a grid of its own, as the
@@ -434,7 +485,8 @@ public final class Qat {
 
     private static boolean averagePool(org.deeplearning4j.nn.conf.layers.Layer layer) {
         return layer instanceof SubsamplingLayer && ((SubsamplingLayer) layer).getPoolingType() == PoolingType.AVG
-                || layer instanceof GlobalPoolingLayer && ((GlobalPoolingLayer) layer).getPoolingType() == PoolingType.AVG;
+                || layer instanceof GlobalPoolingLayer
+                        && ((GlobalPoolingLayer) layer).getPoolingType() == PoolingType.AVG;
     }
 
     private static NeuralNetConfiguration quantizerConf(NeuralNetConfiguration like, String name, QatConfig config) {
@@ -443,9 +495,13 @@ public final class Qat {
         return c;
     }
 
-    private static void addQuantizer(String of, NeuralNetConfiguration like, QatConfig config,
-                                     Map<String, GraphVertex> vertices, Map<String, List<String>> inputs,
-                                     Map<String, String> quantizedOutput) {
+    private static void addQuantizer(
+            String of,
+            NeuralNetConfiguration like,
+            QatConfig config,
+            Map<String, GraphVertex> vertices,
+            Map<String, List<String>> inputs,
+            Map<String, String> quantizedOutput) {
         String name = of + QUANTIZER_SUFFIX;
         vertices.put(name, new LayerVertex(quantizerConf(like, name, config), null));
         inputs.put(name, List.of(of));
@@ -472,6 +528,7 @@ public final class Qat {
 
     /** Assigns each of {@code params} to the parameter of {@code to} with the same key (shapes [n] or [1, n]). */
     static void assign(Map<String, INDArray> params, Layer to) {
-        params.forEach((key, value) -> to.getParam(key).assign(value.reshape(to.getParam(key).shape())));
+        params.forEach((key, value) ->
+                to.getParam(key).assign(value.reshape(to.getParam(key).shape())));
     }
 }

@@ -2,12 +2,11 @@ package io.github.qat4j.layers.prepare;
 
 import io.github.qat4j.layers.BatchNormConfig;
 import io.github.qat4j.layers.QuantizerConfig;
-import org.nd4j.linalg.learning.config.IUpdater;
-
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * What {@link Qat#prepare} makes of a float network: the default weight and activation quantizers

@@ -1,14 +1,13 @@
 package io.github.qat4j.layers.analysis;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 class MultipleChoiceKnapsackTest {
     @Test
@@ -80,10 +79,12 @@ class MultipleChoiceKnapsackTest {
 
     @Test
     void badInputIsNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> MultipleChoiceKnapsack.solve(new long[][] {{1, 2}}, new double[][] {{1}}, 10, 1));
         assertTrue(e.getMessage().contains("item 0"), e.getMessage());
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> MultipleChoiceKnapsack.solve(new long[][] {{-1}}, new double[][] {{1}}, 10, 1));
     }
 

@@ -1,5 +1,8 @@
 package io.github.qat4j.layers.export;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.datasets.ImageSetIterator;
 import io.github.qat4j.datasets.Mnist;
@@ -7,6 +10,8 @@ import io.github.qat4j.datasets.TrainTest;
 import io.github.qat4j.layers.TestNets;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.nio.file.Path;
+import java.util.Map;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Tag;
@@ -17,12 +22,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.Adam;
-
-import java.nio.file.Path;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * LeNet on real MNIST, briefly trained and QAT fine-tuned: on the full test set, ONNX Runtime running
@@ -37,9 +36,22 @@ class MnistOnnxTest {
     void onnxRuntimeAgreesWithTheInt8RuntimeOnTheMnistTestSet(@TempDir Path dir) throws Exception {
         TrainTest mnist = Mnist.load();
         MultiLayerNetwork net = TestNets.lenet(28, 20, 50, 500, 42, DataType.FLOAT);
-        net.fit(ImageSetIterator.builder(mnist.train()).batchSize(64).shuffle(1).subset(6_000, 1).build(), 1);
-        MultiLayerNetwork qat = Qat.prepare(net, new QatConfig().observeIterations(20).updater(new Adam(1e-4)));
-        qat.fit(ImageSetIterator.builder(mnist.train()).batchSize(64).shuffle(2).subset(3_000, 2).build(), 1);
+        net.fit(
+                ImageSetIterator.builder(mnist.train())
+                        .batchSize(64)
+                        .shuffle(1)
+                        .subset(6_000, 1)
+                        .build(),
+                1);
+        MultiLayerNetwork qat =
+                Qat.prepare(net, new QatConfig().observeIterations(20).updater(new Adam(1e-4)));
+        qat.fit(
+                ImageSetIterator.builder(mnist.train())
+                        .batchSize(64)
+                        .shuffle(2)
+                        .subset(3_000, 2)
+                        .build(),
+                1);
 
         Int8Model int8 = Int8Exporter.export(qat, MNIST);
         Path qdq = dir.resolve("lenet-qdq.onnx");
@@ -70,11 +82,13 @@ class MnistOnnxTest {
             }
         }
         double agreement = (double) same / images;
-        System.out.printf("MNIST test set (%d images): ONNX Runtime QDQ accuracy %.4f, qat4j int8 accuracy %.4f, "
-                + "same class on %.4f; ONNX Runtime ran %s%n", images, (double) ortCorrect / images,
-                (double) int8Correct / images, agreement, ops);
+        System.out.printf(
+                "MNIST test set (%d images): ONNX Runtime QDQ accuracy %.4f, qat4j int8 accuracy %.4f, "
+                        + "same class on %.4f; ONNX Runtime ran %s%n",
+                images, (double) ortCorrect / images, (double) int8Correct / images, agreement, ops);
         assertEquals(10_000, images);
-        assertTrue(!ops.containsKey("Conv") && !ops.containsKey("Gemm") && ops.containsKey("QLinearConv"),
+        assertTrue(
+                !ops.containsKey("Conv") && !ops.containsKey("Gemm") && ops.containsKey("QLinearConv"),
                 "ONNX Runtime did not fuse the QDQ model into its integer kernels: " + ops);
         assertTrue(agreement >= 0.995, "ONNX Runtime and the int8 runtime agree on only " + agreement);
 
@@ -96,8 +110,8 @@ class MnistOnnxTest {
                 }
             }
         }
-        System.out.printf("float export vs DL4J (fake quantization off) on the MNIST test set: max |diff| %.3g%n",
-                maxDiff);
+        System.out.printf(
+                "float export vs DL4J (fake quantization off) on the MNIST test set: max |diff| %.3g%n", maxDiff);
         assertTrue(maxDiff <= 1e-4, "float export differs from DL4J by " + maxDiff);
     }
 

@@ -1,5 +1,11 @@
 package io.github.qat4j.layers.export;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.github.qat4j.core.runtime.Int8Model;
 import io.github.qat4j.layers.FakeQuantLayer;
 import io.github.qat4j.layers.QatWeightLayer;
@@ -10,6 +16,13 @@ import io.github.qat4j.layers.onnx.OnnxProto.NodeProto;
 import io.github.qat4j.layers.onnx.OnnxProto.TensorProto;
 import io.github.qat4j.layers.prepare.Qat;
 import io.github.qat4j.layers.prepare.QatConfig;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -31,20 +44,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.adapter.SingletonDataSetIterator;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
-
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.function.Function;
-import java.util.stream.Collectors;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The ONNX exports against the networks they came from: the float export against DL4J's output, the
@@ -81,7 +80,7 @@ class OnnxExportTest {
     void floatExportOfResidualGraphWithBatchNormMatchesDl4j() throws Exception {
         ComputationGraph g = TestNets.residual(4, 5, DataType.FLOAT, true);
         INDArray x = TestNets.images(8, 3, 8, 6, DataType.FLOAT);
-        g.fit(new DataSet(x, TestNets.oneHot(8, 7, DataType.FLOAT)));  // running statistics away from 0 and 1
+        g.fit(new DataSet(x, TestNets.oneHot(8, 7, DataType.FLOAT))); // running statistics away from 0 and 1
         assertClose(g.outputSingle(x), ort(OnnxExporter.floatModel(g, RESIDUAL), x), 1e-4);
 
         ComputationGraph qat = calibrated(g, x);
@@ -118,29 +117,39 @@ class OnnxExportTest {
                 NodeProto w = producer.get(op.getInput(1));
                 Layer layer = qat.getLayer(w.getInput(0).replace("_w_quantized", ""));
                 long channels = ((QatWeightLayer) layer.conf().getLayer()).weightChannels();
-                assertEquals(TensorProto.DataType.INT8_VALUE, init.get(w.getInput(0)).getDataType());
+                assertEquals(
+                        TensorProto.DataType.INT8_VALUE, init.get(w.getInput(0)).getDataType());
                 assertEquals(channels, init.get(w.getInput(0)).getDims(0));
-                assertArrayEquals(Tensors.toFloats(layer.getParam(QatWeightLayer.SCALE_KEY)),
-                        floats(init.get(w.getInput(1))));
-                assertEquals(TensorProto.DataType.INT8_VALUE, init.get(w.getInput(2)).getDataType());
+                assertArrayEquals(
+                        Tensors.toFloats(layer.getParam(QatWeightLayer.SCALE_KEY)), floats(init.get(w.getInput(1))));
+                assertEquals(
+                        TensorProto.DataType.INT8_VALUE, init.get(w.getInput(2)).getDataType());
                 assertTrue(allZero(init.get(w.getInput(2))));
                 assertEquals(0L, w.getAttribute(0).getI());
                 assertEquals("axis", w.getAttribute(0).getName());
                 NodeProto b = producer.get(op.getInput(2));
-                assertEquals(TensorProto.DataType.INT32_VALUE, init.get(b.getInput(0)).getDataType());
+                assertEquals(
+                        TensorProto.DataType.INT32_VALUE,
+                        init.get(b.getInput(0)).getDataType());
                 assertEquals(channels, init.get(b.getInput(1)).getDims(0));
             }
             if (op.getOpType().equals("QuantizeLinear")) {
-                assertEquals(TensorProto.DataType.UINT8_VALUE, init.get(op.getInput(2)).getDataType(), op.getName());
+                assertEquals(
+                        TensorProto.DataType.UINT8_VALUE,
+                        init.get(op.getInput(2)).getDataType(),
+                        op.getName());
             }
         }
         for (Layer layer : qat.getLayers()) {
             if (layer.conf().getLayer() instanceof FakeQuantLayer) {
                 String name = layer.conf().getLayer().getLayerName();
                 NodeProto q = model.getGraph().getNodeList().stream()
-                        .filter(n -> n.getName().equals(name + "_q")).findFirst().orElseThrow();
+                        .filter(n -> n.getName().equals(name + "_q"))
+                        .findFirst()
+                        .orElseThrow();
                 assertEquals(layer.getParam(FakeQuantLayer.SCALE).getFloat(0), floats(init.get(q.getInput(1)))[0]);
-                assertEquals((int) layer.getParam(FakeQuantLayer.ZERO_POINT).getDouble(0),
+                assertEquals(
+                        (int) layer.getParam(FakeQuantLayer.ZERO_POINT).getDouble(0),
                         init.get(q.getInput(2)).getRawData().byteAt(0) & 0xFF);
             }
         }
@@ -169,8 +178,8 @@ class OnnxExportTest {
         float[][] ort = ort(OnnxExporter.qdq(qat, RESIDUAL), x, optimized);
         Map<String, Long> ops = opCounts(Ort.read(optimized));
         System.out.println("ONNX Runtime runs the QDQ residual graph as " + ops);
-        assertFalse(ops.containsKey("Conv") || ops.containsKey("Gemm") || ops.containsKey("Add"),
-                "float ops left: " + ops);
+        assertFalse(
+                ops.containsKey("Conv") || ops.containsKey("Gemm") || ops.containsKey("Add"), "float ops left: " + ops);
         assertEquals(5L, ops.get("QLinearConv"), ops::toString);
         assertEquals(2L, ops.get("QLinearAdd"), ops::toString);
         // The pool's mean has a quantizer of its own after the Flatten that collapses it, so ONNX Runtime
@@ -223,15 +232,37 @@ class OnnxExportTest {
 
     /** Same-padded conv, depthwise conv (multiplier 2), average pooling, dense, softmax; NCHW 3x8x8 input. */
     private static MultiLayerNetwork depthwiseNet() {
-        var conf = new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.FLOAT).weightInit(WeightInit.XAVIER)
-                .convolutionMode(ConvolutionMode.Same).list()
-                .layer(new ConvolutionLayer.Builder(3, 3).name("conv").nOut(4).activation(Activation.RELU).build())
-                .layer(new DepthwiseConvolution2D.Builder(3, 3).name("depthwise").depthMultiplier(2).stride(2, 2)
-                        .activation(Activation.RELU).build())
-                .layer(new SubsamplingLayer.Builder(PoolingType.AVG).kernelSize(2, 2).stride(2, 2).build())
-                .layer(new DenseLayer.Builder().name("dense").nOut(8).activation(Activation.RELU).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).name("out").nOut(10)
-                        .activation(Activation.SOFTMAX).build())
+        var conf = new NeuralNetConfiguration.Builder()
+                .seed(7)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER)
+                .convolutionMode(ConvolutionMode.Same)
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3)
+                        .name("conv")
+                        .nOut(4)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new DepthwiseConvolution2D.Builder(3, 3)
+                        .name("depthwise")
+                        .depthMultiplier(2)
+                        .stride(2, 2)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.AVG)
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new DenseLayer.Builder()
+                        .name("dense")
+                        .nOut(8)
+                        .activation(Activation.RELU)
+                        .build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .name("out")
+                        .nOut(10)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .setInputType(RESIDUAL)
                 .build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
@@ -241,15 +272,19 @@ class OnnxExportTest {
 
     private static MultiLayerNetwork calibrated(MultiLayerNetwork net, INDArray x) {
         MultiLayerNetwork qat = Qat.prepare(net, new QatConfig());
-        Qat.calibrate(qat, new SingletonDataSetIterator(new DataSet(x, TestNets.oneHot((int) x.size(0), 1,
-                DataType.FLOAT))), 1);
+        Qat.calibrate(
+                qat,
+                new SingletonDataSetIterator(new DataSet(x, TestNets.oneHot((int) x.size(0), 1, DataType.FLOAT))),
+                1);
         return qat;
     }
 
     private static ComputationGraph calibrated(ComputationGraph net, INDArray x) {
         ComputationGraph qat = Qat.prepare(net, new QatConfig());
-        Qat.calibrate(qat, new SingletonDataSetIterator(new DataSet(x, TestNets.oneHot((int) x.size(0), 1,
-                DataType.FLOAT))), 1);
+        Qat.calibrate(
+                qat,
+                new SingletonDataSetIterator(new DataSet(x, TestNets.oneHot((int) x.size(0), 1, DataType.FLOAT))),
+                1);
         return qat;
     }
 

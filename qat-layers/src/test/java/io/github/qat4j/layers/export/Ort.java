@@ -5,13 +5,12 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.github.qat4j.layers.onnx.OnnxProto.ModelProto;
-import org.nd4j.linalg.api.ndarray.INDArray;
-
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** An ONNX Runtime session on an exported model, for tests: float rows in, float rows out. */
 final class Ort implements AutoCloseable {
@@ -37,7 +36,7 @@ final class Ort implements AutoCloseable {
     float[][] run(INDArray x) throws OrtException {
         float[] data = x.dup('c').data().asFloat();
         try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(data), x.shape());
-             OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT, input))) {
+                OrtSession.Result result = session.run(Map.of(OnnxExporter.INPUT, input))) {
             return (float[][]) result.get(OnnxExporter.OUTPUT).orElseThrow().getValue();
         }
     }
