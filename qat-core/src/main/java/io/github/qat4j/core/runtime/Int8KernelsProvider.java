@@ -28,10 +28,15 @@ final class Int8KernelsProvider {
             return new ScalarInt8Kernels();
         }
         try {
+            String unusable = PanamaInt8Kernels.unusable();
+            if (unusable != null) {
+                LOG.log(Level.WARNING, "int8 runtime uses the scalar kernels: " + unusable);
+                return new ScalarInt8Kernels();
+            }
             Int8Kernels kernels = new PanamaInt8Kernels();
             LOG.log(Level.INFO, "int8 runtime kernels: " + kernels.name());
             return kernels;
-        } catch (LinkageError | UnsupportedOperationException e) {
+        } catch (LinkageError e) {
             // LinkageError: the module is in the layer but not readable by this (unnamed) module.
             LOG.log(Level.WARNING, "int8 runtime uses the scalar kernels: Vector API unusable (" + e + ")");
             return new ScalarInt8Kernels();

@@ -47,11 +47,12 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     /** Each thread's block of int32 sums for {@link #add}, allocated once per thread. */
     private static final ThreadLocal<int[]> ADD_SUMS = ThreadLocal.withInitial(() -> new int[ADD_BLOCK]);
 
-    PanamaInt8Kernels() {
-        if (INT.vectorBitSize() < 256) {
-            // B2I from a 64-bit byte vector is the narrowest that exists; below that scalar is as good.
-            throw new UnsupportedOperationException("preferred vector size is " + INT.vectorBitSize() + " bits");
-        }
+    /**
+     * Why these kernels do not run on this CPU, or null: they need int vectors of at least 256 bits
+     * (B2I from a 64-bit byte vector is the narrowest that exists; below that scalar is as good).
+     */
+    static String unusable() {
+        return INT.vectorBitSize() < 256 ? "preferred vector size is " + INT.vectorBitSize() + " bits" : null;
     }
 
     @Override
