@@ -260,7 +260,7 @@ public final class Pipeline {
     }
 
     private DataSetIterator iterator(ImageSet train) {
-        return work.augmentation()
+        DataSetIterator batches = work.augmentation()
                 .apply(
                         ImageSetIterator.builder(train)
                                 .batchSize(options.batchSize)
@@ -268,6 +268,10 @@ public final class Pipeline {
                                 .normalization(work.normalization()),
                         options.seed)
                 .build();
+        if (options.labelSmoothing > 0) {
+            batches.setPreProcessor(new LabelSmoothing(options.labelSmoothing));
+        }
+        return batches;
     }
 
     private static Map<String, float[]> weightScales(Net qat) {

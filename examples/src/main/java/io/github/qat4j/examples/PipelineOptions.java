@@ -54,6 +54,14 @@ public final class PipelineOptions {
     double qatLearningRate;
 
     @Option(
+            names = "--label-smoothing",
+            paramLabel = "EPSILON",
+            defaultValue = "0",
+            description = "Training labels become 1 - EPSILON + EPSILON/K for the true class and EPSILON/K for "
+                    + "the others, K classes; 0 for one-hot (default: ${DEFAULT-VALUE}).")
+    double labelSmoothing;
+
+    @Option(
             names = {"-s", "--seed"},
             paramLabel = "N",
             defaultValue = "42",
@@ -175,6 +183,9 @@ public final class PipelineOptions {
         if (!(learningRate > 0) || !(qatLearningRate > 0)) {
             throw usage("learning rates must be positive");
         }
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw usage("--label-smoothing must be at least 0 and below 1, got " + labelSmoothing);
+        }
         bits("--weight-bits", weightBits);
         bits("--activation-bits", activationBits);
         layerBits.forEach((layer, bits) -> bits("--layer-bits " + layer, bits));
@@ -230,6 +241,7 @@ public final class PipelineOptions {
                         learningRate,
                         seed,
                         trainSubset == null ? "all" : trainSubset)
+                + (labelSmoothing > 0 ? " smoothing=" + labelSmoothing : "")
                 + (sparkFloat ? sparkSettings() : "");
     }
 

@@ -80,6 +80,8 @@ final class Cifar10Command implements Callable<Integer> {
                     "0.003",
                     "--qat-lr",
                     "0.0001",
+                    "--label-smoothing",
+                    "0.1",
                     "--output",
                     "runs/cifar10"));
         }

@@ -19,9 +19,14 @@ import jdk.incubator.vector.VectorSpecies;
 final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
     private static final VectorSpecies<Integer> INT = IntVector.SPECIES_PREFERRED;
-    /** As many bytes as INT has lanes: one B2I convert fills an int vector. */
-    private static final VectorSpecies<Byte> BYTE =
-            VectorSpecies.of(byte.class, VectorShape.forBitSize(INT.length() * Byte.SIZE));
+    /**
+     * As many bytes as INT has lanes: one B2I convert fills an int vector. Null below 256-bit int
+     * vectors (no byte species is narrower than 64 bits), where {@link #unusable} keeps these kernels
+     * out: the class must still initialise there to answer it.
+     */
+    private static final VectorSpecies<Byte> BYTE = INT.vectorBitSize() >= 256
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(INT.length() * Byte.SIZE))
+            : null;
 
     private static final int LANES = INT.length();
     /** Weight rows per register tile of {@link #gemm}. */

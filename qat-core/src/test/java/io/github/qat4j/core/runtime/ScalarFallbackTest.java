@@ -16,12 +16,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A JVM started without {@code --add-modules jdk.incubator.vector} runs the scalar kernels, says so
- * once, and computes the same probabilities as this JVM's Vector API kernels.
+ * A JVM started without {@code --add-modules jdk.incubator.vector}, or with vectors narrower than 256
+ * bits, runs the scalar kernels, says so once and why, and computes the same probabilities as this
+ * JVM's Vector API kernels.
  */
 class ScalarFallbackTest {
     @Test
     void withoutTheVectorModuleTheScalarKernelsGiveTheSameOutput(@TempDir Path dir) throws Exception {
+        runChild(dir, List.of(), "jdk.incubator.vector is not readable");
+    }
+
+    /** As on a CPU with SSE alone: the class must load to say why it is not used, not fail to. */
+    @Test
+    void with128BitVectorsTheScalarKernelsGiveTheSameOutput(@TempDir Path dir) throws Exception {
+        runChild(
+                dir,
+                List.of("--add-modules", "jdk.incubator.vector", "-XX:MaxVectorSize=16"),
+                "preferred vector size is 128 bits");
+    }
+
+    private static void runChild(Path dir, List<String> jvmOptions, String reason) throws Exception {
         Random rnd = new Random(5);
         Int8Model model = RandomModels.lenet(rnd, 8).build();
         Path file = dir.resolve("lenet.q8");
@@ -30,8 +44,10 @@ class ScalarFallbackTest {
         Path inputFile = dir.resolve("input.txt");
         Files.writeString(inputFile, Arrays.toString(input));
 
-        List<String> command = new ArrayList<>(List.of(
-                ProcessHandle.current().info().command().orElseThrow(),
+        List<String> command = new ArrayList<>();
+        command.add(ProcessHandle.current().info().command().orElseThrow());
+        command.addAll(jvmOptions);
+        command.addAll(List.of(
                 "-cp",
                 System.getProperty("java.class.path"),
                 Child.class.getName(),
@@ -43,6 +59,7 @@ class ScalarFallbackTest {
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), err);
         assertEquals(1, err.split("uses the scalar kernels", -1).length - 1, err);
+        assertTrue(err.contains(reason), err);
         assertEquals(Arrays.toString(model.predict(input)), out);
     }
 
