@@ -7,14 +7,12 @@ package io.github.qat4j.core.quant;
  * initialise activation scales over a few hundred batches before LSQ learns them (DESIGN.md), and
  * by the training layers to update their stored min/max with the same recurrence.
  */
-public final class EmaMinMaxObserver implements Observer {
+public final class EmaMinMaxObserver extends RunningRangeObserver {
 
     /** PyTorch's default {@code averaging_constant}. */
     public static final float DEFAULT_AVERAGING_CONSTANT = 0.01f;
 
     private final float averagingConstant;
-    private float[] min;
-    private float[] max;
 
     /** With {@link #DEFAULT_AVERAGING_CONSTANT}. */
     public EmaMinMaxObserver() {
@@ -39,46 +37,12 @@ public final class EmaMinMaxObserver implements Observer {
     }
 
     @Override
-    public void observe(float[] x, int channels, int inner) {
-        Ranges.checkChannels(min == null ? 0 : min.length, channels);
-        float[][] batch = Ranges.of(x, channels, inner);
-        if (min == null) {
-            min = batch[0];
-            max = batch[1];
-            return;
-        }
-        for (int c = 0; c < channels; c++) {
-            min[c] = ema(min[c], batch[0][c], averagingConstant);
-            max[c] = ema(max[c], batch[1][c], averagingConstant);
-        }
+    float updateMin(float running, float batch) {
+        return ema(running, batch, averagingConstant);
     }
 
     @Override
-    public QuantParams compute(QuantSpec spec) {
-        Ranges.checkObserved(hasObservations());
-        return Ranges.params(spec, min, max);
-    }
-
-    @Override
-    public boolean hasObservations() {
-        return min != null;
-    }
-
-    @Override
-    public void reset() {
-        min = null;
-        max = null;
-    }
-
-    /** Running minimum per channel (a copy). */
-    public float[] min() {
-        Ranges.checkObserved(hasObservations());
-        return min.clone();
-    }
-
-    /** Running maximum per channel (a copy). */
-    public float[] max() {
-        Ranges.checkObserved(hasObservations());
-        return max.clone();
+    float updateMax(float running, float batch) {
+        return ema(running, batch, averagingConstant);
     }
 }
