@@ -15,6 +15,14 @@ import jdk.incubator.vector.VectorSpecies;
  * Conv2D) and, with 512-bit vectors, the requantization of convolution outputs and the integer
  * Add (three fixed-point multiplies per value: 30% of ResNet-8's time at batch 1 while scalar).
  * Pooling keeps the reference loops of {@link ScalarInt8Kernels}.
+ *
+ * <p>One IntVector shape, INT, and nothing else: C2 on JDK 17 compiles a Vector API call on a value
+ * whose exact class it cannot see (the tiles' accumulators, which pass through a loop) from the
+ * receiver classes the JDK's shared code has profiled. {@code IntVector.intoArray} is also reached
+ * from the Java fallback of a conversion, which runs until C2 compiles it; a 256-bit IntVector
+ * converted to longs there put a second class into that profile, the store in {@link #convTile8}
+ * lost its intrinsic, and LeNet-5 ran 4 to 7 times slower for the life of the JVM, in about one JVM
+ * of three (BENCHMARKS.md, section 10).
  */
 final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
@@ -38,10 +46,7 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     private static final int CONV_NR = INT.vectorBitSize() >= 512 ? 8 : 4;
     /** Requantization works in 64-bit lanes, as TFLite's MultiplyByQuantizedMultiplier does. */
     private static final VectorSpecies<Long> LONG = LongVector.SPECIES_PREFERRED;
-    /** As many ints and bytes as LONG has lanes; no byte species is narrower than 64 bits. */
-    private static final VectorSpecies<Integer> INT_OF_LONG =
-            VectorSpecies.of(int.class, VectorShape.forBitSize(LONG.length() * Integer.SIZE));
-
+    /** As many bytes as LONG has lanes; no byte species is narrower than 64 bits. */
     private static final VectorSpecies<Byte> BYTE_OF_LONG = LONG.length() * Byte.SIZE >= 64
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LONG.length() * Byte.SIZE))
             : null;
@@ -49,8 +54,11 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
     private static final int A_BLOCK_BYTES = 16 * 1024;
     /** Values per block of {@link #add}: its three passes over a block's sums stay in L1. */
     private static final int ADD_BLOCK = 512;
-    /** Each thread's block of int32 sums for {@link #add}, allocated once per thread. */
-    private static final ThreadLocal<int[]> ADD_SUMS = ThreadLocal.withInitial(() -> new int[ADD_BLOCK]);
+    /**
+     * Each thread's block of sums for {@link #add}, int32 values in longs (LONG loads and stores them
+     * with no int vector of another shape), allocated once per thread.
+     */
+    private static final ThreadLocal<long[]> ADD_SUMS = ThreadLocal.withInitial(() -> new long[ADD_BLOCK]);
 
     /**
      * Why these kernels do not run on this CPU, or null: they need int vectors of at least 256 bits
@@ -273,10 +281,11 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
     /**
      * One channel's {@code count} values from {@code acc[offset]} on, in LONG-sized steps and a scalar
-     * tail, into {@code out[outOffset]} on. A method of its
-     * own so that each caller stays small enough for C2 to inline every Vector API call: in {@link
-     * #add}, with this loop written inline, the I2L conversion ran in Java (AbstractVector.convert0,
-     * 4% of ResNet-8's time in a JFR profile).
+     * tail, into {@code out[outOffset]} on. Each step loads a whole INT vector and widens its lower
+     * half, so the loop stops where that load would pass the end of {@code acc}. A method of its own so
+     * that each caller stays small enough for C2 to inline every Vector API call: in {@link #add}, with
+     * this loop written inline, the I2L conversion ran in Java (AbstractVector.convert0, 4% of
+     * ResNet-8's time in a JFR profile).
      */
     private static void requantizeChannel(
             int[] acc,
@@ -292,20 +301,68 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             int outOffset) {
         int lanes = LONG.length();
         int j = 0;
-        for (; j + lanes <= count; j += lanes) {
-            LongVector x = (LongVector)
-                    IntVector.fromArray(INT_OF_LONG, acc, offset + j).convertShape(VectorOperators.I2L, LONG, 0);
-            LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift, bias)
-                    .add(outputOffset)
-                    .max(quantizedActivationMin)
-                    .min(quantizedActivationMax);
-            ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, outOffset + j);
+        for (; j + lanes <= count && offset + j + LANES <= acc.length; j += lanes) {
+            LongVector x =
+                    (LongVector) IntVector.fromArray(INT, acc, offset + j).convertShape(VectorOperators.I2L, LONG, 0);
+            requantizeInto(
+                    x,
+                    multiplier,
+                    shift,
+                    bias,
+                    outputOffset,
+                    quantizedActivationMin,
+                    quantizedActivationMax,
+                    out,
+                    outOffset + j);
         }
         for (; j < count; j++) {
             long v = (long) Requantization.multiplyByQuantizedMultiplier(acc[offset + j], multiplier, shift, bias)
                     + outputOffset;
             out[outOffset + j] = (byte) Math.max(quantizedActivationMin, Math.min(quantizedActivationMax, v));
         }
+    }
+
+    /** {@link #requantizeChannel} of the int32 sums of {@link #add}, {@code count} a multiple of LONG's lanes. */
+    private static void requantizeSums(
+            long[] sums,
+            int count,
+            int multiplier,
+            int shift,
+            int outputOffset,
+            int quantizedActivationMin,
+            int quantizedActivationMax,
+            byte[] out,
+            int outOffset) {
+        for (int j = 0; j < count; j += LONG.length()) {
+            requantizeInto(
+                    LongVector.fromArray(LONG, sums, j),
+                    multiplier,
+                    shift,
+                    0,
+                    outputOffset,
+                    quantizedActivationMin,
+                    quantizedActivationMax,
+                    out,
+                    outOffset + j);
+        }
+    }
+
+    /** One LONG vector of int32 sums requantized, offset, clamped and stored as bytes at {@code out[at]}. */
+    private static void requantizeInto(
+            LongVector x,
+            int multiplier,
+            int shift,
+            long bias,
+            int outputOffset,
+            int quantizedActivationMin,
+            int quantizedActivationMax,
+            byte[] out,
+            int at) {
+        LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift, bias)
+                .add(outputOffset)
+                .max(quantizedActivationMin)
+                .min(quantizedActivationMax);
+        ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, at);
     }
 
     /**
@@ -322,7 +379,7 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
         int i = 0;
         if (BYTE_OF_LONG != null) {
             int lanes = LONG.length();
-            int[] sums = ADD_SUMS.get();
+            long[] sums = ADD_SUMS.get();
             for (int block; (block = Math.min(ADD_BLOCK, (size - i) / lanes * lanes)) > 0; i += block) {
                 rescale(
                         in1,
@@ -344,13 +401,11 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
                         p.input2Shift(),
                         sums,
                         true);
-                requantizeChannel(
+                requantizeSums(
                         sums,
-                        0,
                         block,
                         p.outputMultiplier(),
                         p.outputShift(),
-                        0,
                         p.outputOffset(),
                         p.quantizedActivationMin(),
                         p.quantizedActivationMax(),
@@ -374,7 +429,7 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             int leftShift,
             int multiplier,
             int shift,
-            int[] sums,
+            long[] sums,
             boolean accumulate) {
         for (int j = 0; j < count; j += LONG.length()) {
             LongVector x = (LongVector)
@@ -385,10 +440,12 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
                     .lanewise(VectorOperators.ASHR, 32);
             LongVector scaled = multiplyByQuantizedMultiplier(shifted, multiplier, shift);
             if (accumulate) {
-                scaled = scaled.add(
-                        IntVector.fromArray(INT_OF_LONG, sums, j).convertShape(VectorOperators.I2L, LONG, 0));
+                // int32 addition, wrapped as Java's int addition wraps it, sign-extended back.
+                scaled = scaled.add(LongVector.fromArray(LONG, sums, j))
+                        .lanewise(VectorOperators.LSHL, 32)
+                        .lanewise(VectorOperators.ASHR, 32);
             }
-            ((IntVector) scaled.convertShape(VectorOperators.L2I, INT_OF_LONG, 0)).intoArray(sums, j);
+            scaled.intoArray(sums, j);
         }
     }
 
@@ -445,7 +502,12 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
      * each tap adds a column slice times a broadcast weight, so no lane reductions are needed and the
      * sums land in {@code [channel][pixel]} order. A block of 2 * LANES pixel columns (k rows of them)
      * stays in L1 while every weight block passes. Rows of {@code acc} are {@link #pixelStride} long,
-     * so every store is a whole vector (a masked store is not intrinsified on JDK 17).
+     * so every store is a whole vector (a masked store is not intrinsified on JDK 17). The channels of
+     * a last, partial block go through {@link #convTile4} and {@link #convTile1}, so that no tile has a
+     * branch on the channel count: C2 compiled the tile before LeNet-5's second convolution took the
+     * branches its first (6 channels) never took, recompiled it when they were, and in about one JVM
+     * in three left a store there without its intrinsic, boxing the vectors for the life of the JVM
+     * (4 to 7 times slower; BENCHMARKS.md, section 10).
      */
     @Override
     public void convGemm(
@@ -454,13 +516,24 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
         int k = w.k();
         int[] wd = w.ints();
         int stride = pixelStride(pixels);
+        int full = n / CONV_NR * CONV_NR;
         for (int p = 0; p < pixels; p += 2 * LANES) {
-            for (int j = 0; j < n; j += CONV_NR) {
+            int from = srcOffset + p;
+            for (int j = 0; j < full; j += CONV_NR) {
                 if (CONV_NR == 8) {
-                    convTile8(src, srcOffset + p, tapOffset, wd, j * k, k, bias, j, n, acc, j * stride + p, stride);
+                    convTile8(src, from, tapOffset, wd, j * k, k, bias, j, acc, j * stride + p, stride);
                 } else {
-                    convTile4(src, srcOffset + p, tapOffset, wd, j * k, k, bias, j, n, acc, j * stride + p, stride);
+                    convTile4(src, from, tapOffset, wd, j * k, CONV_NR, k, bias, j, acc, j * stride + p, stride);
                 }
+            }
+            // The last block's weights are packed CONV_NR channels to a tap as the others are.
+            int j = full;
+            if (CONV_NR == 8 && j + 4 <= n) {
+                convTile4(src, from, tapOffset, wd, full * k, CONV_NR, k, bias, j, acc, j * stride + p, stride);
+                j += 4;
+            }
+            for (; j < n; j++) {
+                convTile1(src, from, tapOffset, wd, full * k + j - full, CONV_NR, k, bias[j], acc, j * stride + p);
             }
         }
     }
@@ -481,18 +554,17 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             int k,
             int[] bias,
             int j,
-            int n,
             int[] acc,
             int row,
             int stride) {
         IntVector s00 = IntVector.broadcast(INT, bias[j]);
-        IntVector s01 = IntVector.broadcast(INT, j + 1 < n ? bias[j + 1] : 0);
-        IntVector s02 = IntVector.broadcast(INT, j + 2 < n ? bias[j + 2] : 0);
-        IntVector s03 = IntVector.broadcast(INT, j + 3 < n ? bias[j + 3] : 0);
-        IntVector s04 = IntVector.broadcast(INT, j + 4 < n ? bias[j + 4] : 0);
-        IntVector s05 = IntVector.broadcast(INT, j + 5 < n ? bias[j + 5] : 0);
-        IntVector s06 = IntVector.broadcast(INT, j + 6 < n ? bias[j + 6] : 0);
-        IntVector s07 = IntVector.broadcast(INT, j + 7 < n ? bias[j + 7] : 0);
+        IntVector s01 = IntVector.broadcast(INT, bias[j + 1]);
+        IntVector s02 = IntVector.broadcast(INT, bias[j + 2]);
+        IntVector s03 = IntVector.broadcast(INT, bias[j + 3]);
+        IntVector s04 = IntVector.broadcast(INT, bias[j + 4]);
+        IntVector s05 = IntVector.broadcast(INT, bias[j + 5]);
+        IntVector s06 = IntVector.broadcast(INT, bias[j + 6]);
+        IntVector s07 = IntVector.broadcast(INT, bias[j + 7]);
         IntVector s10 = s00;
         IntVector s11 = s01;
         IntVector s12 = s02;
@@ -533,39 +605,26 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
         }
         s00.intoArray(acc, row);
         s10.intoArray(acc, row + LANES);
-        if (j + 1 < n) {
-            s01.intoArray(acc, row + stride);
-            s11.intoArray(acc, row + stride + LANES);
-        }
-        if (j + 2 < n) {
-            s02.intoArray(acc, row + 2 * stride);
-            s12.intoArray(acc, row + 2 * stride + LANES);
-        }
-        if (j + 3 < n) {
-            s03.intoArray(acc, row + 3 * stride);
-            s13.intoArray(acc, row + 3 * stride + LANES);
-        }
-        if (j + 4 < n) {
-            s04.intoArray(acc, row + 4 * stride);
-            s14.intoArray(acc, row + 4 * stride + LANES);
-        }
-        if (j + 5 < n) {
-            s05.intoArray(acc, row + 5 * stride);
-            s15.intoArray(acc, row + 5 * stride + LANES);
-        }
-        if (j + 6 < n) {
-            s06.intoArray(acc, row + 6 * stride);
-            s16.intoArray(acc, row + 6 * stride + LANES);
-        }
-        if (j + 7 < n) {
-            s07.intoArray(acc, row + 7 * stride);
-            s17.intoArray(acc, row + 7 * stride + LANES);
-        }
+        s01.intoArray(acc, row + stride);
+        s11.intoArray(acc, row + stride + LANES);
+        s02.intoArray(acc, row + 2 * stride);
+        s12.intoArray(acc, row + 2 * stride + LANES);
+        s03.intoArray(acc, row + 3 * stride);
+        s13.intoArray(acc, row + 3 * stride + LANES);
+        s04.intoArray(acc, row + 4 * stride);
+        s14.intoArray(acc, row + 4 * stride + LANES);
+        s05.intoArray(acc, row + 5 * stride);
+        s15.intoArray(acc, row + 5 * stride + LANES);
+        s06.intoArray(acc, row + 6 * stride);
+        s16.intoArray(acc, row + 6 * stride + LANES);
+        s07.intoArray(acc, row + 7 * stride);
+        s17.intoArray(acc, row + 7 * stride + LANES);
     }
 
     /**
-     * {@link #convTile8} with four channels, for 16 vector registers (AVX2), where 16 accumulators
-     * spill: 41 against 27 GMAC/s on the same loop at 256 bits.
+     * {@link #convTile8} with four channels, whose weights are {@code wStride} ints apart from one tap
+     * to the next: the whole tile for 16 vector registers (AVX2), where 16 accumulators spill (41
+     * against 27 GMAC/s on the same loop at 256 bits), and half of a last, partial block of eight.
      */
     private static void convTile4(
             byte[] src,
@@ -573,22 +632,22 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             int[] tapOffset,
             int[] w,
             int wOffset,
+            int wStride,
             int k,
             int[] bias,
             int j,
-            int n,
             int[] acc,
             int row,
             int stride) {
         IntVector s00 = IntVector.broadcast(INT, bias[j]);
-        IntVector s01 = IntVector.broadcast(INT, j + 1 < n ? bias[j + 1] : 0);
-        IntVector s02 = IntVector.broadcast(INT, j + 2 < n ? bias[j + 2] : 0);
-        IntVector s03 = IntVector.broadcast(INT, j + 3 < n ? bias[j + 3] : 0);
+        IntVector s01 = IntVector.broadcast(INT, bias[j + 1]);
+        IntVector s02 = IntVector.broadcast(INT, bias[j + 2]);
+        IntVector s03 = IntVector.broadcast(INT, bias[j + 3]);
         IntVector s10 = s00;
         IntVector s11 = s01;
         IntVector s12 = s02;
         IntVector s13 = s03;
-        for (int kk = 0, wo = wOffset; kk < k; kk++, wo += 4) {
+        for (int kk = 0, wo = wOffset; kk < k; kk++, wo += wStride) {
             int c = srcOffset + tapOffset[kk];
             IntVector x0 = (IntVector) ByteVector.fromArray(BYTE, src, c).convertShape(VectorOperators.B2I, INT, 0);
             IntVector x1 =
@@ -608,18 +667,39 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
         }
         s00.intoArray(acc, row);
         s10.intoArray(acc, row + LANES);
-        if (j + 1 < n) {
-            s01.intoArray(acc, row + stride);
-            s11.intoArray(acc, row + stride + LANES);
+        s01.intoArray(acc, row + stride);
+        s11.intoArray(acc, row + stride + LANES);
+        s02.intoArray(acc, row + 2 * stride);
+        s12.intoArray(acc, row + 2 * stride + LANES);
+        s03.intoArray(acc, row + 3 * stride);
+        s13.intoArray(acc, row + 3 * stride + LANES);
+    }
+
+    /** One channel of a last, partial block: two pixel vectors, its weights {@code wStride} apart. */
+    private static void convTile1(
+            byte[] src,
+            int srcOffset,
+            int[] tapOffset,
+            int[] w,
+            int wOffset,
+            int wStride,
+            int k,
+            int bias,
+            int[] acc,
+            int row) {
+        IntVector s0 = IntVector.broadcast(INT, bias);
+        IntVector s1 = s0;
+        for (int kk = 0, wo = wOffset; kk < k; kk++, wo += wStride) {
+            int c = srcOffset + tapOffset[kk];
+            IntVector y = IntVector.broadcast(INT, w[wo]);
+            s0 = s0.add(
+                    ((IntVector) ByteVector.fromArray(BYTE, src, c).convertShape(VectorOperators.B2I, INT, 0)).mul(y));
+            s1 = s1.add(
+                    ((IntVector) ByteVector.fromArray(BYTE, src, c + LANES).convertShape(VectorOperators.B2I, INT, 0))
+                            .mul(y));
         }
-        if (j + 2 < n) {
-            s02.intoArray(acc, row + 2 * stride);
-            s12.intoArray(acc, row + 2 * stride + LANES);
-        }
-        if (j + 3 < n) {
-            s03.intoArray(acc, row + 3 * stride);
-            s13.intoArray(acc, row + 3 * stride + LANES);
-        }
+        s0.intoArray(acc, row);
+        s1.intoArray(acc, row + LANES);
     }
 
     /** Writes the tile's sums for the columns j..j+3 below {@code to} (not a multiple of NR at the end). */
