@@ -18,11 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>One IntVector shape, INT, and nothing else: C2 on JDK 17 compiles a Vector API call on a value
  * whose exact class it cannot see (the tiles' accumulators, which pass through a loop) from the
- * receiver classes the JDK's shared code has profiled. {@code IntVector.intoArray} is also reached
- * from the Java fallback of a conversion, which runs until C2 compiles it; a 256-bit IntVector
- * converted to longs there put a second class into that profile, the store in {@link #convTile8}
- * lost its intrinsic, and LeNet-5 ran 4 to 7 times slower for the life of the JVM, in about one JVM
- * of three (BENCHMARKS.md, section 10).
+ * receiver classes that the JDK's shared code has profiled, and {@code IntVector.intoArray} is also
+ * reached from the Java fallback of a conversion while that runs uncompiled. A 256-bit IntVector
+ * widened to longs put a second class into that profile (in 2,040 of 7,245 calls), and a compilation
+ * of {@link #convTile8} made with it left all 16 of its stores without their intrinsic
+ * (BENCHMARKS.md, section 10).
  */
 final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
@@ -504,10 +504,10 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
      * stays in L1 while every weight block passes. Rows of {@code acc} are {@link #pixelStride} long,
      * so every store is a whole vector (a masked store is not intrinsified on JDK 17). The channels of
      * a last, partial block go through {@link #convTile4} and {@link #convTile1}, so that no tile has a
-     * branch on the channel count: C2 compiled the tile before LeNet-5's second convolution took the
-     * branches its first (6 channels) never took, recompiled it when they were, and in about one JVM
-     * in three left a store there without its intrinsic, boxing the vectors for the life of the JVM
-     * (4 to 7 times slower; BENCHMARKS.md, section 10).
+     * branch on the channel count: with one, in about one idle JVM in three, LeNet-5 ran 4 to 7 times
+     * slower for the JVM's life, its time in one store without its intrinsic under such a branch (the
+     * seventh channel's, which the first convolution, 6 channels, never reaches; BENCHMARKS.md, section
+     * 10).
      */
     @Override
     public void convGemm(
