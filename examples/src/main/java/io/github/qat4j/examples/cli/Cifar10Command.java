@@ -79,7 +79,7 @@ final class Cifar10Command implements Callable<Integer> {
                     "--lr",
                     "0.003",
                     "--qat-lr",
-                    "0.0001",
+                    "0.0003",
                     "--label-smoothing",
                     "0.1",
                     "--output",
