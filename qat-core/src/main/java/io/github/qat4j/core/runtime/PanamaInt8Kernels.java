@@ -503,11 +503,11 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
      * sums land in {@code [channel][pixel]} order. A block of 2 * LANES pixel columns (k rows of them)
      * stays in L1 while every weight block passes. Rows of {@code acc} are {@link #pixelStride} long,
      * so every store is a whole vector (a masked store is not intrinsified on JDK 17). The channels of
-     * a last, partial block go through {@link #convTile4} and {@link #convTile1}, so that no tile has a
-     * branch on the channel count: with one, in about one idle JVM in three, LeNet-5 ran 4 to 7 times
-     * slower for the JVM's life, its time in one store without its intrinsic under such a branch (the
-     * seventh channel's, which the first convolution, 6 channels, never reaches; BENCHMARKS.md, section
-     * 10).
+     * a last, partial block go through {@link #convTile4} and {@link #convTile1}, so that no tile
+     * branches on the channel count. With those branches and a second IntVector shape, about one idle
+     * JVM in three ran LeNet-5 4 to 7 times slower for its life, its time in one store of the tile
+     * left without its intrinsic; without them, none of 12 (BENCHMARKS.md, section 10, which also
+     * says why that is not yet a cure).
      */
     @Override
     public void convGemm(

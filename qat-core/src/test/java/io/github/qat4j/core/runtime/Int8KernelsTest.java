@@ -394,6 +394,28 @@ class Int8KernelsTest {
     }
 
     @Test
+    void maxPoolWithoutPaddingMatchesTheDefinition() {
+        Random rnd = new Random(8);
+        for (int trial = 0; trial < 200; trial++) {
+            // Half of them LeNet's 2x2 window at stride 2, on even and odd planes (an odd last row or
+            // column lies outside every window).
+            boolean twoByTwo = trial % 2 == 0;
+            int kh = twoByTwo ? 2 : 1 + rnd.nextInt(4);
+            int kw = twoByTwo ? 2 : 1 + rnd.nextInt(4);
+            int sh = twoByTwo ? 2 : 1 + rnd.nextInt(3);
+            int sw = twoByTwo ? 2 : 1 + rnd.nextInt(3);
+            ConvGeometry g = new ConvGeometry(
+                    1 + rnd.nextInt(4), kh + rnd.nextInt(20), kw + rnd.nextInt(20), kh, kw, sh, sw, 0, 0, 0, 0, 1, 1);
+            byte[] in = activations(rnd, 3 + g.inChannels() * g.inPlane(), trial % 3 == 0);
+            byte[] actual = new byte[2 + g.inChannels() * g.outPlane()];
+            panama.maxPool(in, 3, g, actual, 2);
+            byte[] shifted = Arrays.copyOfRange(in, 3, in.length);
+            assertArrayEquals(
+                    naivePool(shifted, g, true, null), Arrays.copyOfRange(actual, 2, actual.length), g.toString());
+        }
+    }
+
+    @Test
     void avgPoolRoundsHalfUpOnUint8() {
         // uint8 {0, 1} -> 0.5 -> 1 (TFLite (sum + count/2) / count); signed {-128, -127} likewise -> -127.
         byte[] in = {-128, -127};
