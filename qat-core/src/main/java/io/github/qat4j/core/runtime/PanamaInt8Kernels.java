@@ -506,8 +506,8 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
      * a last, partial block go through {@link #convTile4} and {@link #convTile1}, so that no tile
      * branches on the channel count. With those branches and a second IntVector shape, about one idle
      * JVM in three ran LeNet-5 4 to 7 times slower for its life, its time in one store of the tile
-     * left without its intrinsic; without them, none of 12 (BENCHMARKS.md, section 10, which also
-     * says why that is not yet a cure).
+     * left without its intrinsic; without them, 1 of 16 (BENCHMARKS.md, section 10: rarer, not
+     * understood).
      */
     @Override
     public void convGemm(
