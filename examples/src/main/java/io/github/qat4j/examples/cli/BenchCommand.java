@@ -137,6 +137,13 @@ final class BenchCommand implements Callable<Integer> {
     int fitBatch;
 
     @Option(
+            names = "--other-vector-shapes",
+            description = "Before timing, run Vector API operations on int, long, short and byte vectors of every "
+                    + "shape, as another library in the same JVM would: the int8 runtime's speed in such a JVM "
+                    + "(JIT profiles are shared; BENCHMARKS.md, section 11).")
+    boolean otherVectorShapes;
+
+    @Option(
             names = {"-o", "--output"},
             paramLabel = "DIR",
             defaultValue = "runs/bench",
@@ -218,6 +225,15 @@ final class BenchCommand implements Callable<Integer> {
                 threads,
                 cpu());
         out.println(OneDnnHelpers.status());
+        if (otherVectorShapes) {
+            long t0 = System.nanoTime();
+            long sink = OtherVectorShapes.exercise();
+            out.printf(
+                    Locale.ROOT,
+                    "ran other vector shapes for %.1f s first (checksum %d)%n",
+                    (System.nanoTime() - t0) / 1e9,
+                    sink);
+        }
         List<Result> results = new ArrayList<>();
         List<TrainingResult> trainingResults = new ArrayList<>();
         ForkJoinPool pool = new ForkJoinPool(threads);

@@ -16,13 +16,16 @@ import jdk.incubator.vector.VectorSpecies;
  * Add (three fixed-point multiplies per value: 30% of ResNet-8's time at batch 1 while scalar).
  * Pooling keeps the reference loops of {@link ScalarInt8Kernels}.
  *
- * <p>One IntVector shape, INT, and nothing else: C2 on JDK 17 compiles a Vector API call on a value
- * whose exact class it cannot see (the tiles' accumulators, which pass through a loop) from the
- * receiver classes that the JDK's shared code has profiled, and {@code IntVector.intoArray} is also
- * reached from the Java fallback of a conversion while that runs uncompiled. A 256-bit IntVector
- * widened to longs put a second class into that profile (in 2,040 of 7,245 calls), and a compilation
- * of {@link #convTile8} made with it left all 16 of its stores without their intrinsic
- * (BENCHMARKS.md, section 10).
+ * <p>One rule keeps these kernels at full speed whatever else the JVM runs: a vector that crosses a
+ * loop's back edge or a method boundary (an accumulator, a parameter, a return value) is only ever
+ * the argument of a Vector API call, never its receiver; the receiver is a vector made in the same
+ * block from a constant species ({@code IntVector.zero(INT).add(v)} where nothing else fits). C2
+ * types such a value by its declared class, IntVector, so a call on it is dispatched through the
+ * receiver profile that all of the JVM's code shares in the JDK's vector classes; once any code has
+ * used another shape of vector (another library, a JIT warm-up path), that call stays virtual, the
+ * vectors are boxed, and the model ran 35 to 140 times slower for the JVM's life. As an argument, the
+ * value is checked against the receiver's exact class, which C2 turns into a type it can unbox.
+ * {@code qat bench --other-vector-shapes} measures the kernels in such a JVM (BENCHMARKS.md, section 11).
  */
 final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
@@ -156,38 +159,20 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             IntVector x0 = (IntVector) ByteVector.fromArray(BYTE, a, a0 + kk).convertShape(VectorOperators.B2I, INT, 0);
             IntVector x1 = (IntVector) ByteVector.fromArray(BYTE, a, a1 + kk).convertShape(VectorOperators.B2I, INT, 0);
             IntVector y = (IntVector) ByteVector.fromArray(BYTE, w, wo).convertShape(VectorOperators.B2I, INT, 0);
-            s00 = s00.add(x0.mul(y));
-            s10 = s10.add(x1.mul(y));
+            s00 = x0.mul(y).add(s00);
+            s10 = x1.mul(y).add(s10);
             y = (IntVector) ByteVector.fromArray(BYTE, w, wo + LANES).convertShape(VectorOperators.B2I, INT, 0);
-            s01 = s01.add(x0.mul(y));
-            s11 = s11.add(x1.mul(y));
+            s01 = x0.mul(y).add(s01);
+            s11 = x1.mul(y).add(s11);
             y = (IntVector) ByteVector.fromArray(BYTE, w, wo + 2 * LANES).convertShape(VectorOperators.B2I, INT, 0);
-            s02 = s02.add(x0.mul(y));
-            s12 = s12.add(x1.mul(y));
+            s02 = x0.mul(y).add(s02);
+            s12 = x1.mul(y).add(s12);
             y = (IntVector) ByteVector.fromArray(BYTE, w, wo + 3 * LANES).convertShape(VectorOperators.B2I, INT, 0);
-            s03 = s03.add(x0.mul(y));
-            s13 = s13.add(x1.mul(y));
+            s03 = x0.mul(y).add(s03);
+            s13 = x1.mul(y).add(s13);
         }
-        store(
-                acc,
-                c0,
-                j,
-                to,
-                bias,
-                s00.reduceLanes(VectorOperators.ADD),
-                s01.reduceLanes(VectorOperators.ADD),
-                s02.reduceLanes(VectorOperators.ADD),
-                s03.reduceLanes(VectorOperators.ADD));
-        store(
-                acc,
-                c0 + n,
-                j,
-                to,
-                bias,
-                s10.reduceLanes(VectorOperators.ADD),
-                s11.reduceLanes(VectorOperators.ADD),
-                s12.reduceLanes(VectorOperators.ADD),
-                s13.reduceLanes(VectorOperators.ADD));
+        store(acc, c0, j, to, bias, sum(s00), sum(s01), sum(s02), sum(s03));
+        store(acc, c0 + n, j, to, bias, sum(s10), sum(s11), sum(s12), sum(s13));
     }
 
     /** The odd last row of A: tile2x4 with one row. */
@@ -199,24 +184,18 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
         IntVector s3 = IntVector.zero(INT);
         for (int kk = 0, wo = wOffset; kk < kp; kk += LANES, wo += NR * LANES) {
             IntVector x = (IntVector) ByteVector.fromArray(BYTE, a, a0 + kk).convertShape(VectorOperators.B2I, INT, 0);
-            s0 = s0.add(x.mul((IntVector) ByteVector.fromArray(BYTE, w, wo).convertShape(VectorOperators.B2I, INT, 0)));
-            s1 = s1.add(x.mul(
-                    (IntVector) ByteVector.fromArray(BYTE, w, wo + LANES).convertShape(VectorOperators.B2I, INT, 0)));
-            s2 = s2.add(x.mul((IntVector)
-                    ByteVector.fromArray(BYTE, w, wo + 2 * LANES).convertShape(VectorOperators.B2I, INT, 0)));
-            s3 = s3.add(x.mul((IntVector)
-                    ByteVector.fromArray(BYTE, w, wo + 3 * LANES).convertShape(VectorOperators.B2I, INT, 0)));
+            s0 = x.mul((IntVector) ByteVector.fromArray(BYTE, w, wo).convertShape(VectorOperators.B2I, INT, 0))
+                    .add(s0);
+            s1 = x.mul((IntVector) ByteVector.fromArray(BYTE, w, wo + LANES).convertShape(VectorOperators.B2I, INT, 0))
+                    .add(s1);
+            s2 = x.mul((IntVector)
+                            ByteVector.fromArray(BYTE, w, wo + 2 * LANES).convertShape(VectorOperators.B2I, INT, 0))
+                    .add(s2);
+            s3 = x.mul((IntVector)
+                            ByteVector.fromArray(BYTE, w, wo + 3 * LANES).convertShape(VectorOperators.B2I, INT, 0))
+                    .add(s3);
         }
-        store(
-                acc,
-                c0,
-                j,
-                to,
-                bias,
-                s0.reduceLanes(VectorOperators.ADD),
-                s1.reduceLanes(VectorOperators.ADD),
-                s2.reduceLanes(VectorOperators.ADD),
-                s3.reduceLanes(VectorOperators.ADD));
+        store(acc, c0, j, to, bias, sum(s0), sum(s1), sum(s2), sum(s3));
     }
 
     /**
@@ -358,8 +337,8 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             int quantizedActivationMax,
             byte[] out,
             int at) {
-        LongVector v = multiplyByQuantizedMultiplier(x, multiplier, shift, bias)
-                .add(outputOffset)
+        LongVector v = LongVector.broadcast(LONG, outputOffset)
+                .add(multiplyByQuantizedMultiplier(x, multiplier, shift, bias))
                 .max(quantizedActivationMin)
                 .min(quantizedActivationMax);
         ((ByteVector) v.convertShape(VectorOperators.L2B, BYTE_OF_LONG, 0)).intoArray(out, at);
@@ -439,13 +418,14 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
                     .lanewise(VectorOperators.LSHL, 32 + leftShift)
                     .lanewise(VectorOperators.ASHR, 32);
             LongVector scaled = multiplyByQuantizedMultiplier(shifted, multiplier, shift);
-            if (accumulate) {
-                // int32 addition, wrapped as Java's int addition wraps it, sign-extended back.
-                scaled = scaled.add(LongVector.fromArray(LONG, sums, j))
-                        .lanewise(VectorOperators.LSHL, 32)
-                        .lanewise(VectorOperators.ASHR, 32);
-            }
-            scaled.intoArray(sums, j);
+            // Plus the sums so far in int32, wrapped as Java's int addition wraps it, sign-extended back.
+            LongVector base = accumulate ? LongVector.fromArray(LONG, sums, j) : LongVector.zero(LONG);
+            LongVector.zero(LONG)
+                    .add(base)
+                    .add(scaled)
+                    .lanewise(VectorOperators.LSHL, 32)
+                    .lanewise(VectorOperators.ASHR, 32)
+                    .intoArray(sums, j);
         }
     }
 
@@ -459,7 +439,7 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
     private static LongVector multiplyByQuantizedMultiplier(LongVector x, int multiplier, int shift, long bias) {
         int total = 31 - shift;
-        LongVector product = x.mul(multiplier).add(bias);
+        LongVector product = LongVector.broadcast(LONG, multiplier).mul(x).add(bias);
         LongVector floor = product.lanewise(VectorOperators.ASHR, total);
         LongVector remainder = product.and((1L << total) - 1);
         VectorMask<Long> up = remainder.add(floor.and(1)).compare(VectorOperators.GT, 1L << (total - 1));
@@ -557,14 +537,14 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             int[] acc,
             int row,
             int stride) {
-        IntVector s00 = IntVector.broadcast(INT, bias[j]);
-        IntVector s01 = IntVector.broadcast(INT, bias[j + 1]);
-        IntVector s02 = IntVector.broadcast(INT, bias[j + 2]);
-        IntVector s03 = IntVector.broadcast(INT, bias[j + 3]);
-        IntVector s04 = IntVector.broadcast(INT, bias[j + 4]);
-        IntVector s05 = IntVector.broadcast(INT, bias[j + 5]);
-        IntVector s06 = IntVector.broadcast(INT, bias[j + 6]);
-        IntVector s07 = IntVector.broadcast(INT, bias[j + 7]);
+        IntVector s00 = IntVector.zero(INT);
+        IntVector s01 = IntVector.zero(INT);
+        IntVector s02 = IntVector.zero(INT);
+        IntVector s03 = IntVector.zero(INT);
+        IntVector s04 = IntVector.zero(INT);
+        IntVector s05 = IntVector.zero(INT);
+        IntVector s06 = IntVector.zero(INT);
+        IntVector s07 = IntVector.zero(INT);
         IntVector s10 = s00;
         IntVector s11 = s01;
         IntVector s12 = s02;
@@ -579,46 +559,46 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             IntVector x1 =
                     (IntVector) ByteVector.fromArray(BYTE, src, c + LANES).convertShape(VectorOperators.B2I, INT, 0);
             IntVector y = IntVector.broadcast(INT, w[wo]);
-            s00 = s00.add(x0.mul(y));
-            s10 = s10.add(x1.mul(y));
+            s00 = x0.mul(y).add(s00);
+            s10 = x1.mul(y).add(s10);
             y = IntVector.broadcast(INT, w[wo + 1]);
-            s01 = s01.add(x0.mul(y));
-            s11 = s11.add(x1.mul(y));
+            s01 = x0.mul(y).add(s01);
+            s11 = x1.mul(y).add(s11);
             y = IntVector.broadcast(INT, w[wo + 2]);
-            s02 = s02.add(x0.mul(y));
-            s12 = s12.add(x1.mul(y));
+            s02 = x0.mul(y).add(s02);
+            s12 = x1.mul(y).add(s12);
             y = IntVector.broadcast(INT, w[wo + 3]);
-            s03 = s03.add(x0.mul(y));
-            s13 = s13.add(x1.mul(y));
+            s03 = x0.mul(y).add(s03);
+            s13 = x1.mul(y).add(s13);
             y = IntVector.broadcast(INT, w[wo + 4]);
-            s04 = s04.add(x0.mul(y));
-            s14 = s14.add(x1.mul(y));
+            s04 = x0.mul(y).add(s04);
+            s14 = x1.mul(y).add(s14);
             y = IntVector.broadcast(INT, w[wo + 5]);
-            s05 = s05.add(x0.mul(y));
-            s15 = s15.add(x1.mul(y));
+            s05 = x0.mul(y).add(s05);
+            s15 = x1.mul(y).add(s15);
             y = IntVector.broadcast(INT, w[wo + 6]);
-            s06 = s06.add(x0.mul(y));
-            s16 = s16.add(x1.mul(y));
+            s06 = x0.mul(y).add(s06);
+            s16 = x1.mul(y).add(s16);
             y = IntVector.broadcast(INT, w[wo + 7]);
-            s07 = s07.add(x0.mul(y));
-            s17 = s17.add(x1.mul(y));
+            s07 = x0.mul(y).add(s07);
+            s17 = x1.mul(y).add(s17);
         }
-        s00.intoArray(acc, row);
-        s10.intoArray(acc, row + LANES);
-        s01.intoArray(acc, row + stride);
-        s11.intoArray(acc, row + stride + LANES);
-        s02.intoArray(acc, row + 2 * stride);
-        s12.intoArray(acc, row + 2 * stride + LANES);
-        s03.intoArray(acc, row + 3 * stride);
-        s13.intoArray(acc, row + 3 * stride + LANES);
-        s04.intoArray(acc, row + 4 * stride);
-        s14.intoArray(acc, row + 4 * stride + LANES);
-        s05.intoArray(acc, row + 5 * stride);
-        s15.intoArray(acc, row + 5 * stride + LANES);
-        s06.intoArray(acc, row + 6 * stride);
-        s16.intoArray(acc, row + 6 * stride + LANES);
-        s07.intoArray(acc, row + 7 * stride);
-        s17.intoArray(acc, row + 7 * stride + LANES);
+        IntVector.broadcast(INT, bias[j]).add(s00).intoArray(acc, row);
+        IntVector.broadcast(INT, bias[j]).add(s10).intoArray(acc, row + LANES);
+        IntVector.broadcast(INT, bias[j + 1]).add(s01).intoArray(acc, row + stride);
+        IntVector.broadcast(INT, bias[j + 1]).add(s11).intoArray(acc, row + stride + LANES);
+        IntVector.broadcast(INT, bias[j + 2]).add(s02).intoArray(acc, row + 2 * stride);
+        IntVector.broadcast(INT, bias[j + 2]).add(s12).intoArray(acc, row + 2 * stride + LANES);
+        IntVector.broadcast(INT, bias[j + 3]).add(s03).intoArray(acc, row + 3 * stride);
+        IntVector.broadcast(INT, bias[j + 3]).add(s13).intoArray(acc, row + 3 * stride + LANES);
+        IntVector.broadcast(INT, bias[j + 4]).add(s04).intoArray(acc, row + 4 * stride);
+        IntVector.broadcast(INT, bias[j + 4]).add(s14).intoArray(acc, row + 4 * stride + LANES);
+        IntVector.broadcast(INT, bias[j + 5]).add(s05).intoArray(acc, row + 5 * stride);
+        IntVector.broadcast(INT, bias[j + 5]).add(s15).intoArray(acc, row + 5 * stride + LANES);
+        IntVector.broadcast(INT, bias[j + 6]).add(s06).intoArray(acc, row + 6 * stride);
+        IntVector.broadcast(INT, bias[j + 6]).add(s16).intoArray(acc, row + 6 * stride + LANES);
+        IntVector.broadcast(INT, bias[j + 7]).add(s07).intoArray(acc, row + 7 * stride);
+        IntVector.broadcast(INT, bias[j + 7]).add(s17).intoArray(acc, row + 7 * stride + LANES);
     }
 
     /**
@@ -639,10 +619,10 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             int[] acc,
             int row,
             int stride) {
-        IntVector s00 = IntVector.broadcast(INT, bias[j]);
-        IntVector s01 = IntVector.broadcast(INT, bias[j + 1]);
-        IntVector s02 = IntVector.broadcast(INT, bias[j + 2]);
-        IntVector s03 = IntVector.broadcast(INT, bias[j + 3]);
+        IntVector s00 = IntVector.zero(INT);
+        IntVector s01 = IntVector.zero(INT);
+        IntVector s02 = IntVector.zero(INT);
+        IntVector s03 = IntVector.zero(INT);
         IntVector s10 = s00;
         IntVector s11 = s01;
         IntVector s12 = s02;
@@ -653,26 +633,26 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             IntVector x1 =
                     (IntVector) ByteVector.fromArray(BYTE, src, c + LANES).convertShape(VectorOperators.B2I, INT, 0);
             IntVector y = IntVector.broadcast(INT, w[wo]);
-            s00 = s00.add(x0.mul(y));
-            s10 = s10.add(x1.mul(y));
+            s00 = x0.mul(y).add(s00);
+            s10 = x1.mul(y).add(s10);
             y = IntVector.broadcast(INT, w[wo + 1]);
-            s01 = s01.add(x0.mul(y));
-            s11 = s11.add(x1.mul(y));
+            s01 = x0.mul(y).add(s01);
+            s11 = x1.mul(y).add(s11);
             y = IntVector.broadcast(INT, w[wo + 2]);
-            s02 = s02.add(x0.mul(y));
-            s12 = s12.add(x1.mul(y));
+            s02 = x0.mul(y).add(s02);
+            s12 = x1.mul(y).add(s12);
             y = IntVector.broadcast(INT, w[wo + 3]);
-            s03 = s03.add(x0.mul(y));
-            s13 = s13.add(x1.mul(y));
+            s03 = x0.mul(y).add(s03);
+            s13 = x1.mul(y).add(s13);
         }
-        s00.intoArray(acc, row);
-        s10.intoArray(acc, row + LANES);
-        s01.intoArray(acc, row + stride);
-        s11.intoArray(acc, row + stride + LANES);
-        s02.intoArray(acc, row + 2 * stride);
-        s12.intoArray(acc, row + 2 * stride + LANES);
-        s03.intoArray(acc, row + 3 * stride);
-        s13.intoArray(acc, row + 3 * stride + LANES);
+        IntVector.broadcast(INT, bias[j]).add(s00).intoArray(acc, row);
+        IntVector.broadcast(INT, bias[j]).add(s10).intoArray(acc, row + LANES);
+        IntVector.broadcast(INT, bias[j + 1]).add(s01).intoArray(acc, row + stride);
+        IntVector.broadcast(INT, bias[j + 1]).add(s11).intoArray(acc, row + stride + LANES);
+        IntVector.broadcast(INT, bias[j + 2]).add(s02).intoArray(acc, row + 2 * stride);
+        IntVector.broadcast(INT, bias[j + 2]).add(s12).intoArray(acc, row + 2 * stride + LANES);
+        IntVector.broadcast(INT, bias[j + 3]).add(s03).intoArray(acc, row + 3 * stride);
+        IntVector.broadcast(INT, bias[j + 3]).add(s13).intoArray(acc, row + 3 * stride + LANES);
     }
 
     /** One channel of a last, partial block: two pixel vectors, its weights {@code wStride} apart. */
@@ -687,19 +667,26 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
             int bias,
             int[] acc,
             int row) {
-        IntVector s0 = IntVector.broadcast(INT, bias);
+        IntVector s0 = IntVector.zero(INT);
         IntVector s1 = s0;
         for (int kk = 0, wo = wOffset; kk < k; kk++, wo += wStride) {
             int c = srcOffset + tapOffset[kk];
             IntVector y = IntVector.broadcast(INT, w[wo]);
-            s0 = s0.add(
-                    ((IntVector) ByteVector.fromArray(BYTE, src, c).convertShape(VectorOperators.B2I, INT, 0)).mul(y));
-            s1 = s1.add(
-                    ((IntVector) ByteVector.fromArray(BYTE, src, c + LANES).convertShape(VectorOperators.B2I, INT, 0))
-                            .mul(y));
+            s0 = ((IntVector) ByteVector.fromArray(BYTE, src, c).convertShape(VectorOperators.B2I, INT, 0))
+                    .mul(y)
+                    .add(s0);
+            s1 = ((IntVector) ByteVector.fromArray(BYTE, src, c + LANES).convertShape(VectorOperators.B2I, INT, 0))
+                    .mul(y)
+                    .add(s1);
         }
-        s0.intoArray(acc, row);
-        s1.intoArray(acc, row + LANES);
+        IntVector b = IntVector.broadcast(INT, bias);
+        b.add(s0).intoArray(acc, row);
+        b.add(s1).intoArray(acc, row + LANES);
+    }
+
+    /** The sum of the lanes of a vector that crossed a loop or a method boundary (class comment). */
+    private static int sum(IntVector v) {
+        return IntVector.zero(INT).add(v).reduceLanes(VectorOperators.ADD);
     }
 
     /** Writes the tile's sums for the columns j..j+3 below {@code to} (not a multiple of NR at the end). */
