@@ -14,7 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * kernels whose cost grows with the number of multiply-accumulates (the GEMM behind Dense and
  * Conv2D) and, with 512-bit vectors, the requantization of convolution outputs and the integer
  * Add (three fixed-point multiplies per value: 30% of ResNet-8's time at batch 1 while scalar).
- * Pooling keeps the reference loops of {@link ScalarInt8Kernels}.
+ * Max pooling without padding (every window inside the plane, LeNet's) runs plain loops with no
+ * bounds tests, the 2x2 window at stride 2 written out; the other pools keep the reference loops of
+ * {@link ScalarInt8Kernels}.
  *
  * <p>One rule keeps these kernels at full speed whatever else the JVM runs: a vector that crosses a
  * loop's back edge or a method boundary (an accumulator, a parameter, a return value) is only ever
@@ -446,6 +448,56 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
         return floor.add(LongVector.broadcast(LONG, 1), up)
                 .max(Integer.MIN_VALUE)
                 .min(Integer.MAX_VALUE);
+    }
+
+    /**
+     * Windows wholly inside the plane when there is no padding (an output size rounds down), so no
+     * tap needs a bounds test; LeNet-5's 2x2 window at stride 2 reads its two rows as pairs. Scalar:
+     * LeNet's rows are 24 and 8 bytes, shorter than a vector (BENCHMARKS.md, section 9).
+     */
+    @Override
+    public void maxPool(byte[] in, int inOffset, ConvGeometry g, byte[] out, int outOffset) {
+        if (g.padTop() != 0 || g.padLeft() != 0 || g.padBottom() != 0 || g.padRight() != 0) {
+            super.maxPool(in, inOffset, g, out, outOffset);
+            return;
+        }
+        int outH = g.outH();
+        int outW = g.outW();
+        int inW = g.inW();
+        boolean twoByTwo = g.kH() == 2
+                && g.kW() == 2
+                && g.strideH() == 2
+                && g.strideW() == 2
+                && g.dilationH() == 1
+                && g.dilationW() == 1;
+        int dst = outOffset;
+        for (int c = 0; c < g.inChannels(); c++) {
+            int plane = inOffset + c * g.inPlane();
+            for (int oy = 0; oy < outH; oy++) {
+                if (twoByTwo) {
+                    int top = plane + 2 * oy * inW;
+                    int bottom = top + inW;
+                    for (int ox = 0; ox < outW; ox++) {
+                        int x = 2 * ox;
+                        int a = Math.max(in[top + x], in[top + x + 1]);
+                        int b = Math.max(in[bottom + x], in[bottom + x + 1]);
+                        out[dst++] = (byte) Math.max(a, b);
+                    }
+                    continue;
+                }
+                for (int ox = 0; ox < outW; ox++) {
+                    int corner = plane + oy * g.strideH() * inW + ox * g.strideW();
+                    int best = Byte.MIN_VALUE;
+                    for (int ky = 0; ky < g.kH(); ky++) {
+                        int row = corner + ky * g.dilationH() * inW;
+                        for (int kx = 0; kx < g.kW(); kx++) {
+                            best = Math.max(best, in[row + kx * g.dilationW()]);
+                        }
+                    }
+                    out[dst++] = (byte) best;
+                }
+            }
+        }
     }
 
     /** Two int vectors of pixels per register tile of {@link #convGemm}. */
