@@ -25,7 +25,9 @@ import java.util.stream.IntStream;
  * }</pre>
  *
  * <p>Run with {@code --add-modules jdk.incubator.vector} for the Vector API kernels; without it the
- * scalar kernels compute the same integers, more slowly. Instances are immutable and thread-safe;
+ * scalar kernels compute the same integers, more slowly. On JDK 17, also with
+ * {@code -XX:TypeProfileLevel=222} where other code in the JVM uses the Vector API: without it C2
+ * can leave the kernels' vectors boxed, at up to half speed (BENCHMARKS.md, section 11). Instances are immutable and thread-safe;
  * each thread reuses its own scratch buffers (a second call that a thread runs in the middle of a
  * first, as a ForkJoinPool worker may while it waits, takes another), large batches are split across the cores by images,
  * and smaller ones (a single image too) by splitting each large op.
