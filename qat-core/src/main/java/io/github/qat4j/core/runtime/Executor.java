@@ -30,15 +30,18 @@ final class Executor {
     /** Accumulators of a tile of a {@link #wide} convolution: 128 KiB, inside a 0.5-1 MiB L2. */
     private static final int WIDE_ACC_INTS = 32 * 1024;
     /**
-     * Multiply-accumulates below which an op is not split over threads. Measured on the project's
-     * shared 2-vCPU guest: with 2^17 LeNet-5's batch 1 lost a fifth (its 0.3-0.4 M MAC conv1 and
-     * dense layer take 20-30 µs, about what handing tiles to a descheduled pool thread costs).
+     * Multiply-accumulates below which an op is not split over threads (about 100 µs on one core).
+     * Measured on the project's idle 2-vCPU guest at batch 1, alternating JVMs: with 2^20, which split
+     * LeNet-5's conv2 and ResNet-8's 3x3 convolutions (1.2 to 2.4 M MACs, 25 to 60 µs), both models
+     * ran 1.2 to 1.35 times slower than with none of them split (BENCHMARKS.md, section 11); waking a
+     * parked pool thread for each op costs about as much as the half of the op it takes over.
      */
-    private static final long MIN_PARALLEL_MACS = 1L << 20;
+    static final long MIN_PARALLEL_MACS = 1L << 22;
 
     private final Graph graph;
     private final Int8Kernels kernels;
     private final int cores;
+    private final long minParallelMacs;
     private final Step[] steps;
     private final int[] slotOf;
     private final int[] slotBytes;
@@ -110,11 +113,15 @@ final class Executor {
         void run(int t);
     }
 
-    /** {@code cores}: the threads a call may use, which sizes the splits of one image's ops. */
-    Executor(Graph graph, Int8Kernels kernels, int cores) {
+    /**
+     * {@code cores}: the threads a call may use, which sizes the splits of one image's ops; ops of
+     * fewer than {@code minParallelMacs} multiply-accumulates are not split.
+     */
+    Executor(Graph graph, Int8Kernels kernels, int cores, long minParallelMacs) {
         this.graph = graph;
         this.kernels = kernels;
         this.cores = cores;
+        this.minParallelMacs = minParallelMacs;
         List<TensorInfo> tensors = graph.tensors();
         List<Op> ops = graph.ops();
         slotOf = new int[tensors.size()];
@@ -406,7 +413,7 @@ final class Executor {
             return (s, images, intraOp) -> {
                 forEach(
                         blocks,
-                        intraOp && macs * images >= MIN_PARALLEL_MACS,
+                        intraOp && macs * images >= minParallelMacs,
                         t -> kernels.gemm(
                                 s.slots[src],
                                 0,
@@ -452,7 +459,7 @@ final class Executor {
                 };
             }
             PackedWeights w = kernels.packConvWeights(c.weights(), n, k);
-            return conv(g, n, w, stage, pad, src, inSize, dst, outSize, (long) pixels * n * k >= MIN_PARALLEL_MACS);
+            return conv(g, n, w, stage, pad, src, inSize, dst, outSize, (long) pixels * n * k >= minParallelMacs);
         }
         if (op instanceof Op.Pool p) {
             ConvGeometry g = p.geometry(x.dim(0), x.dim(1), x.dim(2));

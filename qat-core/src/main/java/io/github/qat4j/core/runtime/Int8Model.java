@@ -38,6 +38,7 @@ public final class Int8Model {
     private final Int8Kernels kernels;
     private final Executor executor;
     private final int cores;
+    private final long minParallelMacs;
     /** Per thread, the scratch buffers no call of that thread is using now. */
     private final ThreadLocal<ArrayDeque<Executor.Scratch>> free;
 
@@ -46,15 +47,19 @@ public final class Int8Model {
     }
 
     Int8Model(Graph graph, Int8Kernels kernels) {
-        this(graph, kernels, Runtime.getRuntime().availableProcessors());
+        this(graph, kernels, Runtime.getRuntime().availableProcessors(), Executor.MIN_PARALLEL_MACS);
     }
 
-    /** {@code cores}: how many threads one call is split for (tests force a split on any machine). */
-    Int8Model(Graph graph, Int8Kernels kernels, int cores) {
+    /**
+     * {@code cores}: how many threads one call is split for; {@code minParallelMacs}: the smallest op
+     * that is split (tests force splits on any machine).
+     */
+    Int8Model(Graph graph, Int8Kernels kernels, int cores, long minParallelMacs) {
         this.graph = graph;
         this.kernels = kernels;
         this.cores = cores;
-        this.executor = new Executor(graph, kernels, cores);
+        this.minParallelMacs = minParallelMacs;
+        this.executor = new Executor(graph, kernels, cores, minParallelMacs);
         this.free = ThreadLocal.withInitial(ArrayDeque::new);
     }
 
@@ -143,7 +148,8 @@ public final class Int8Model {
 
     /** This model recording {@code preprocessing} (its channels those of the input) for {@link #save}. */
     public Int8Model withInputPreprocessing(InputPreprocessing preprocessing) {
-        return new Int8Model(new Graph(graph.input(), preprocessing, graph.ops(), graph.softmax()), kernels, cores);
+        return new Int8Model(
+                new Graph(graph.input(), preprocessing, graph.ops(), graph.softmax()), kernels, cores, minParallelMacs);
     }
 
     public int[] outputShape() {

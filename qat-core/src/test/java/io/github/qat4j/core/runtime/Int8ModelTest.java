@@ -91,7 +91,7 @@ class Int8ModelTest {
             float[] x = RandomModels.input(rnd, g.input().size());
             int[] expected = RandomModels.evaluate(g, x)[1];
             for (Int8Kernels kernels : new Int8Kernels[] {new ScalarInt8Kernels(), new PanamaInt8Kernels()}) {
-                Int8Model split = new Int8Model(g, kernels, 4);
+                Int8Model split = new Int8Model(g, kernels, 4, 0);
                 assertArrayEquals(
                         expected, split.quantizedOutput(0, x), java.util.Arrays.toString(sh) + " " + kernels.name());
                 // Batch 8 on 4 cores: two pieces of 4 images, each op whole per image.
@@ -276,7 +276,7 @@ class Int8ModelTest {
         // A thread that waits for the tiles of a split op may run another task of the same pool, here
         // another predict on the same model, in the middle of its own.
         Int8Model model = new Int8Model(
-                RandomModels.lenet(new Random(23), 8).build().graphForTests(), Int8KernelsProvider.get(), 4);
+                RandomModels.lenet(new Random(23), 8).build().graphForTests(), Int8KernelsProvider.get(), 4, 0);
         Random rnd = new Random(24);
         float[][] inputs = new float[48][];
         float[][] expected = new float[inputs.length][];
@@ -322,13 +322,13 @@ class Int8ModelTest {
     void opsSplitOverThreadsGiveTheScalarOutputsBitForBit() {
         Random rnd = new Random(21);
         Graph lenet = RandomModels.lenet(rnd, 8).build().graphForTests();
-        Int8Model scalar = new Int8Model(lenet, new ScalarInt8Kernels(), 1);
+        Int8Model scalar = new Int8Model(lenet, new ScalarInt8Kernels(), 1, 0);
         float[] inputs = RandomModels.floats(rnd, 12 * 784, 0f, 1f);
         float[] expected = scalar.predictBatch(inputs, 12);
         // 4 "cores": batches of 1 to 3 images are fewer pieces than cores, so every conv and dense layer
         // is split into tiles and column blocks run by the pool, on both kernels.
         for (Int8Kernels kernels : new Int8Kernels[] {new ScalarInt8Kernels(), new PanamaInt8Kernels()}) {
-            Int8Model split = new Int8Model(lenet, kernels, 4);
+            Int8Model split = new Int8Model(lenet, kernels, 4, 0);
             for (int b = 0; b < 12; b++) {
                 float[] one = java.util.Arrays.copyOfRange(inputs, b * 784, (b + 1) * 784);
                 assertArrayEquals(
