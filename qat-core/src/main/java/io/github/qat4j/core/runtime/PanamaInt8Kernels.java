@@ -28,6 +28,8 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors are boxed, and the model ran 35 to 140 times slower for the JVM's life. As an argument, the
  * value is checked against the receiver's exact class, which C2 turns into a type it can unbox.
  * {@code qat bench --other-vector-shapes} measures the kernels in such a JVM (BENCHMARKS.md, section 11).
+ * On JDK 17 that leaves ResNet-8 at about half speed there, and {@code -XX:TypeProfileLevel=222}
+ * (call-site type profiles, which {@code ./qat} passes) brings it back to full speed; JDK 25 needs neither.
  */
 final class PanamaInt8Kernels extends ScalarInt8Kernels {
 
@@ -536,10 +538,9 @@ final class PanamaInt8Kernels extends ScalarInt8Kernels {
      * stays in L1 while every weight block passes. Rows of {@code acc} are {@link #pixelStride} long,
      * so every store is a whole vector (a masked store is not intrinsified on JDK 17). The channels of
      * a last, partial block go through {@link #convTile4} and {@link #convTile1}, so that no tile
-     * branches on the channel count. With those branches and a second IntVector shape, about one idle
-     * JVM in three ran LeNet-5 4 to 7 times slower for its life, its time in one store of the tile
-     * left without its intrinsic; without them, 1 of 16 (BENCHMARKS.md, section 10: rarer, not
-     * understood).
+     * branches on the channel count (a branch-free tile is also one that the class comment's rule
+     * covers: its stores all go through one vector made in the epilogue; BENCHMARKS.md, sections 10
+     * and 11).
      */
     @Override
     public void convGemm(
